@@ -1,0 +1,40 @@
+//! The top of the program: each subcommand turns its arguments into
+//! validated options, calls the library, prints, and returns an exit code.
+//! `anyhow` lives here and nowhere below.
+
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
+
+mod baseline;
+mod compare;
+mod run;
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn main(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Baseline(cmd) => baseline::main(cmd),
+        Command::Compare(args) => compare::main(args),
+        Command::Run(args) => with_runtime(|| run::run(args)),
+        Command::Demo(args) => with_runtime(|| run::demo(args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.code
+        }
+    }
+}
+
+/// Builds the tokio runtime only for commands that drive browsers.
+fn with_runtime<F, Fut>(f: F) -> Result<u8, Failure>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<u8, Failure>>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::infra(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    rt.block_on(f())
+}

@@ -1,0 +1,258 @@
+//! The baseline file: what real users experienced, per page × segment × metric.
+//!
+//! Written by `rumcheck baseline import`, read by `compare` and `run`. The
+//! format is versioned ([`BASELINE_SCHEMA`]) and documented in
+//! `docs/baseline-format.md`. It never holds raw rows or identifiers.
+
+use crate::metric::{Metric, Rating};
+use serde::{Deserialize, Serialize};
+use sketches_ddsketch::DDSketch;
+use std::collections::BTreeMap;
+
+/// Version of the baseline file format. Bump on incompatible changes.
+pub const BASELINE_SCHEMA: u32 = 1;
+
+/// A whole baseline file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Format version ([`BASELINE_SCHEMA`]).
+    pub schema: u32,
+    /// Where the data came from.
+    pub provenance: Provenance,
+    /// One entry per page × segment.
+    pub segments: Vec<SegmentBaseline>,
+}
+
+/// The segment a group of real users belongs to. `None` means "all".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SegmentKey {
+    /// `phone`, `tablet` or `desktop`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_factor: Option<String>,
+    /// Effective connection type: `4g`, `3g`, `2g`, `slow-2g`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// ISO country code, when the export has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Browser family, when the export has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+}
+
+/// What is known about one page in one segment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentBaseline {
+    /// Page key (`/product/:id` with `--page-by template`, `*` with `--page-by none`,
+    /// or the CrUX URL/origin).
+    pub page: String,
+    /// The segment.
+    pub segment: SegmentKey,
+    /// Fewer samples than `--min-segment`: kept for context, never compared.
+    #[serde(default)]
+    pub too_small: bool,
+    /// Per-metric distributions.
+    pub metrics: BTreeMap<Metric, MetricBaseline>,
+    /// Sessions, users, bounce, Apdex, JS errors.
+    #[serde(default)]
+    pub context: Context,
+}
+
+/// The field distribution of one metric.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricBaseline {
+    /// Number of real-user values (0 when only a CrUX histogram is known).
+    pub n: u64,
+    /// How the source defines the metric: `web-vitals`, or e.g. `boomerang-cls-sum`
+    /// when it differs (comparisons warn on a definition mismatch).
+    pub definition: String,
+    /// Only binned data (CrUX 3-bin histogram + p75) exists for this metric.
+    #[serde(default)]
+    pub binned_only: bool,
+    /// Quantiles as imported or estimated from the sketch.
+    pub p50: Option<f64>,
+    /// 75th percentile (what CrUX and Core Web Vitals assessments use).
+    pub p75: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// Good / needs-improvement / poor shares (web-vitals thresholds), if defined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares: Option<Shares>,
+    /// The histogram as the source gave it (CrUX), bins in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram: Vec<Bin>,
+    /// Mergeable relative-error sketch of all values (absent for binned data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<Sketch>,
+}
+
+/// A mergeable quantile sketch with 1 % relative error (DDSketch).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sketch(pub DDSketch);
+
+impl Default for Sketch {
+    /// An empty sketch with 1 % relative accuracy.
+    fn default() -> Self {
+        Sketch(DDSketch::new(sketches_ddsketch::Config::defaults()))
+    }
+}
+
+impl std::fmt::Debug for Sketch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sketch(n={})", self.0.count())
+    }
+}
+
+/// Shares of visits per web-vitals rating. Need not sum to exactly 1 (CrUX).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Shares {
+    /// Share rated good.
+    pub good: f64,
+    /// Share rated needs-improvement.
+    pub needs_improvement: f64,
+    /// Share rated poor.
+    pub poor: f64,
+}
+
+/// One histogram bin `[start, end)`; the last bin has no end.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bin {
+    /// Inclusive lower bound.
+    pub start: f64,
+    /// Exclusive upper bound; `None` for the open last bin.
+    pub end: Option<f64>,
+    /// Share of visits in the bin.
+    pub density: f64,
+}
+
+/// Context of a page × segment: what a regression costs in users.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Context {
+    /// Page views counted.
+    #[serde(default)]
+    pub page_views: u64,
+    /// Distinct sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u64>,
+    /// Distinct users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_users: Option<u64>,
+    /// Distinct users per day (`YYYY-MM-DD`), where timestamps exist.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub users_per_day: BTreeMap<String, u64>,
+    /// Share of sessions with a single page view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounce_rate: Option<f64>,
+    /// Bounce rate of sessions whose landing page's LCP had this rating.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bounce_rate_by_lcp: BTreeMap<String, f64>,
+    /// Apdex scores for configured metrics.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub apdex: BTreeMap<Metric, Apdex>,
+    /// Share of page views with at least one JS error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js_error_rate: Option<f64>,
+}
+
+/// An Apdex score: (satisfied + tolerating/2) / n with satisfied ≤ T < tolerating ≤ 4T.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Apdex {
+    /// The target T (ms).
+    pub t_ms: f64,
+    /// The score in [0, 1].
+    pub score: f64,
+    /// Values counted.
+    pub n: u64,
+}
+
+/// Where a baseline came from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    /// rumcheck version that wrote the file.
+    pub rumcheck_version: String,
+    /// RFC 3339 time of the import.
+    pub imported_at: String,
+    /// Inputs read.
+    pub sources: Vec<Source>,
+    /// First and last timestamp seen in the data (RFC 3339 or the source's dates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<(String, String)>,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Source {
+    /// File name as given.
+    pub file: String,
+    /// Input format (`csv`, `webvitals`, `boomerang`, `crux`, `crux-history`).
+    pub format: String,
+    /// Rows (lines/records) read.
+    pub rows_read: u64,
+    /// Rows that contributed values.
+    pub rows_accepted: u64,
+    /// Rejected rows by reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected: BTreeMap<String, Rejected>,
+}
+
+/// Rejections for one reason.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Rejected {
+    /// How many rows.
+    pub count: u64,
+    /// The first few line numbers (1-based), to find them.
+    pub first_lines: Vec<u64>,
+}
+
+impl Baseline {
+    /// The segment for `page` that best matches `wanted`: an exact match
+    /// first, then the closest coarser segment (fields of `wanted` dropped
+    /// from the most specific), then the page's all-users segment. Pages match
+    /// exactly or through `*`.
+    pub fn find(&self, page: &str, wanted: &SegmentKey) -> Option<&SegmentBaseline> {
+        let candidates = [
+            wanted.clone(),
+            SegmentKey {
+                browser: None,
+                ..wanted.clone()
+            },
+            SegmentKey {
+                browser: None,
+                country: None,
+                ..wanted.clone()
+            },
+            SegmentKey {
+                form_factor: wanted.form_factor.clone(),
+                ..SegmentKey::default()
+            },
+            SegmentKey::default(),
+        ];
+        for page_key in [page, "*"] {
+            for key in &candidates {
+                if let Some(s) = self
+                    .segments
+                    .iter()
+                    .find(|s| s.page == page_key && &s.segment == key)
+                {
+                    return Some(s);
+                }
+            }
+        }
+        None
+    }
+}
+
+impl MetricBaseline {
+    /// The share of visits rated `rating`, if known.
+    pub fn share(&self, rating: Rating) -> Option<f64> {
+        let s = self.shares?;
+        Some(match rating {
+            Rating::Good => s.good,
+            Rating::NeedsImprovement => s.needs_improvement,
+            Rating::Poor => s.poor,
+        })
+    }
+}

@@ -1,0 +1,27 @@
+//! rumcheck: a synthetic-plus-RUM performance gate.
+//!
+//! Real browsers (WebDriver) run scripted page visits under field-like
+//! throttling, an in-page collector measures what a RUM agent measures, and
+//! error-controlled statistics compare the result with real-user baselines.
+//! See `DESIGN.md` for the data flow; the binary in `main.rs` is a thin shell
+//! over [`app`].
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod baseline;
+pub mod browser;
+pub mod cli;
+pub mod collect;
+pub mod demo;
+pub mod exit;
+pub mod metric;
+pub mod report;
+pub mod run;
+pub mod sample;
+pub mod scenario;
+pub mod stats;
+pub mod throttle;
+pub mod verdict;
+
+pub use metric::Metric;
+pub use sample::Sample;

@@ -1,0 +1,248 @@
+//! The raw sample: one JSON object per page visit, one per line in
+//! `samples.ndjson`. Written by `run`, read by `stats`/`verdict`/`report`.
+//!
+//! Metrics that did not happen (no interaction → no INP) are absent, never 0.
+
+use crate::metric::Metric;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// Version of the sample line format. Bump on incompatible changes.
+pub const SAMPLE_SCHEMA: u32 = 1;
+
+/// One page visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Sample format version ([`SAMPLE_SCHEMA`]).
+    #[serde(default = "default_schema")]
+    pub schema: u32,
+    /// Run index (0-based): the n-th repetition of the scenario.
+    pub run: u32,
+    /// Page name from the scenario (for journeys: `page/step-name`).
+    pub page: String,
+    /// Profile name the visit ran under (`default` without profiles).
+    #[serde(default = "default_profile")]
+    pub profile: String,
+    /// Variant: `candidate`, `reference`, or a third-party failure mode.
+    #[serde(default = "default_variant")]
+    pub variant: String,
+    /// The URL visited.
+    pub url: String,
+    /// Whether the visit produced metrics.
+    pub ok: bool,
+    /// Why the visit failed (only when `ok` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Attempts made (1 = first try succeeded).
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// Metric values by name; absent when the metric did not happen.
+    #[serde(default)]
+    pub metrics: BTreeMap<Metric, f64>,
+    /// Attribution and extra detail (LCP element, CLS target, INP phases, error messages…).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+    /// Beacons the user's own RUM agent sent during the visit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beacons: Vec<Beacon>,
+    /// What happened step by step (for reports and debugging).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepLog>,
+    /// Browser name and version, e.g. `chrome 156.0.8078.73`.
+    #[serde(default)]
+    pub browser: String,
+    /// RFC 3339 start time of the visit.
+    #[serde(default)]
+    pub started_at: String,
+    /// Wall-clock timings of the sample's phases (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<SampleTiming>,
+    /// Base64 PNG of the final viewport (failed and outlier visits only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+}
+
+fn default_schema() -> u32 {
+    SAMPLE_SCHEMA
+}
+fn default_profile() -> String {
+    "default".into()
+}
+fn default_variant() -> String {
+    "candidate".into()
+}
+fn one() -> u32 {
+    1
+}
+
+/// A beacon captured from the user's RUM agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Beacon {
+    /// How it was sent: `sendBeacon`, `fetch`, `xhr` or `image`.
+    pub transport: String,
+    /// Destination URL.
+    pub url: String,
+    /// Body as text (JSON bodies are kept as text too).
+    #[serde(default)]
+    pub body: String,
+    /// Milliseconds since navigation start when it was sent.
+    #[serde(default)]
+    pub at_ms: f64,
+}
+
+/// One step of a visit, as executed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepLog {
+    /// Human description, e.g. `click #buy`.
+    pub step: String,
+    /// Wall time the step took (ms).
+    pub ms: f64,
+    /// Error, when the step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where the wall time of a sample went (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct SampleTiming {
+    /// Creating the WebDriver session and warming it up.
+    pub session_ms: f64,
+    /// Navigation and steps.
+    pub page_ms: f64,
+    /// Hiding the page and reading the collector back.
+    pub finalize_ms: f64,
+}
+
+impl Sample {
+    /// A failed visit with its reason.
+    pub fn failed(run: u32, page: &str, profile: &str, url: &str, error: String) -> Self {
+        Sample {
+            schema: SAMPLE_SCHEMA,
+            run,
+            page: page.to_string(),
+            profile: profile.to_string(),
+            variant: default_variant(),
+            url: url.to_string(),
+            ok: false,
+            error: Some(error),
+            attempts: 1,
+            metrics: BTreeMap::new(),
+            details: serde_json::Value::Null,
+            beacons: Vec::new(),
+            steps: Vec::new(),
+            browser: String::new(),
+            started_at: String::new(),
+            timing: None,
+            screenshot: None,
+        }
+    }
+
+    /// The value of a metric, if this visit was ok and the metric happened.
+    pub fn metric(&self, m: Metric) -> Option<f64> {
+        if self.ok {
+            self.metrics.get(&m).copied()
+        } else {
+            None
+        }
+    }
+}
+
+/// Error reading a samples file.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    /// The file could not be opened or read.
+    #[error("cannot read samples file '{path}': {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// A line is not a valid sample.
+    #[error(
+        "{path}:{line}: not a rumcheck sample: {message}\n  hint: samples files are written by `rumcheck run` (one JSON object per line)"
+    )]
+    Parse {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A line comes from an incompatible version.
+    #[error(
+        "{path}:{line}: sample schema {found} is not supported (this rumcheck reads schema {SAMPLE_SCHEMA})\n  hint: re-record the samples with this version of rumcheck"
+    )]
+    Schema {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The schema found.
+        found: u32,
+    },
+}
+
+/// Reads an NDJSON samples file; blank lines are ignored.
+pub fn read_samples(path: &Path) -> Result<Vec<Sample>, SampleError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| SampleError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| SampleError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let sample: Sample = serde_json::from_str(&line).map_err(|e| SampleError::Parse {
+            path: shown.clone(),
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        if sample.schema != SAMPLE_SCHEMA {
+            return Err(SampleError::Schema {
+                path: shown,
+                line: i + 1,
+                found: sample.schema,
+            });
+        }
+        out.push(sample);
+    }
+    Ok(out)
+}
+
+/// Writes one sample as a line and flushes, so a crash keeps what was measured.
+pub fn write_sample(out: &mut impl Write, sample: &Sample) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, sample)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_keeps_absent_metrics_absent() {
+        let mut s = Sample::failed(3, "home", "default", "http://127.0.0.1/", "timeout".into());
+        s.ok = true;
+        s.error = None;
+        s.metrics.insert(Metric::Lcp, 1234.5);
+        let mut buf = Vec::new();
+        write_sample(&mut buf, &s).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(!text.contains("inp"), "{text}");
+        let back: Sample = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.metric(Metric::Inp), None);
+        assert_eq!(back.metric(Metric::Lcp), Some(1234.5));
+    }
+}
