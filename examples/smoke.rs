@@ -2,7 +2,7 @@ use rumcheck::browser::*;
 #[tokio::main]
 async fn main() {
     let t = std::time::Instant::now();
-    let mut b = Browser::start(&BrowserOptions::default()).await.unwrap();
+    let b = Browser::start(&BrowserOptions::default()).await.unwrap();
     let s = b.session(&SessionSpec::default()).await.unwrap();
     println!("session {:?} version {}", t.elapsed(), b.version());
     let v = s
