@@ -138,10 +138,7 @@ async fn click(session: &Session, sel: &str, timeout: Duration) -> Result<(), St
         .map_err(|e| format!("cannot click {sel:?}: {e}"))
 }
 
-async fn perform(
-    session: &Session,
-    source: impl InputSource + Into<fantoccini::actions::ActionSequence>,
-) -> Result<(), String> {
+async fn perform(session: &Session, source: impl InputSource) -> Result<(), String> {
     let client = session.client();
     client
         .perform_actions(source)

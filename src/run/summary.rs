@@ -26,12 +26,15 @@ pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
+/// (page, profile, variant).
+pub type GroupKey = (String, String, String);
+
+/// A group's failed-visit count and per-metric summaries.
+pub type GroupSummary = (usize, BTreeMap<Metric, MetricSummary>);
+
 /// Groups ok samples by (page, profile, variant) and summarises every metric.
-pub fn summarize(
-    samples: &[Sample],
-) -> BTreeMap<(String, String, String), (usize, BTreeMap<Metric, MetricSummary>)> {
-    let mut groups: BTreeMap<(String, String, String), (usize, BTreeMap<Metric, Vec<f64>>)> =
-        BTreeMap::new();
+pub fn summarize(samples: &[Sample]) -> BTreeMap<GroupKey, GroupSummary> {
+    let mut groups: BTreeMap<GroupKey, (usize, BTreeMap<Metric, Vec<f64>>)> = BTreeMap::new();
     for s in samples {
         let entry = groups
             .entry((s.page.clone(), s.profile.clone(), s.variant.clone()))

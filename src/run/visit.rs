@@ -28,6 +28,9 @@ pub enum VisitError {
     /// A step failed.
     #[error(transparent)]
     Step(#[from] steps::StepError),
+    /// The page did not load: network error or HTTP error status.
+    #[error("{0}")]
+    Load(String),
     /// The collector could not be installed or read.
     #[error(transparent)]
     Collect(#[from] collect::CollectError),
@@ -188,6 +191,9 @@ async fn run_legs(
         let page_started = Instant::now();
         let mut log = Vec::new();
         session.goto(&leg.url).await.map_err(|e| (i, e.into()))?;
+        check_navigation(session, &leg.url)
+            .await
+            .map_err(|e| (i, e))?;
         log.push(StepLog {
             step: format!("load {}", leg.url),
             ms: ms(page_started.elapsed()),
@@ -227,6 +233,33 @@ async fn run_legs(
             ..failed(job, leg, String::new())
         });
         session_ms = 0.0;
+    }
+    Ok(())
+}
+
+/// chromedriver reports success for error pages, so look at what loaded:
+/// Chrome's network-error page, or an HTTP error status.
+async fn check_navigation(session: &Session, url: &str) -> Result<(), VisitError> {
+    let v = session
+        .eval(
+            "const n = performance.getEntriesByType('navigation')[0];
+             const code = document.querySelector('.error-code');
+             return [location.protocol, n ? n.responseStatus : 0, code ? code.textContent : ''];",
+        )
+        .await?;
+    let protocol = v[0].as_str().unwrap_or_default();
+    let status = v[1].as_u64().unwrap_or(0);
+    if protocol == "chrome-error:" {
+        let code = v[2]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("network error");
+        return Err(VisitError::Load(format!(
+            "the browser could not load {url}: {code}"
+        )));
+    }
+    if status >= 400 {
+        return Err(VisitError::Load(format!("HTTP {status} for {url}")));
     }
     Ok(())
 }
