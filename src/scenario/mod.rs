@@ -3,8 +3,10 @@
 
 mod model;
 mod selector;
+mod starter;
 
 pub use model::*;
+pub use starter::starter;
 
 use std::path::{Path, PathBuf};
 
