@@ -51,8 +51,11 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(base) = &args.base_url {
         scenario.override_base_url(base).map_err(Failure::usage)?;
     }
-    if let Some(runs) = args.runs {
-        scenario.override_runs(runs).map_err(Failure::usage)?;
+    if let Some(runs) = &args.runs {
+        let n = runs.parse::<u32>().map_err(|_| {
+            Failure::usage(anyhow::anyhow!("--runs {runs:?}: expected a number of visits or `auto`"))
+        })?;
+        scenario.override_runs(n).map_err(Failure::usage)?;
     }
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
     let samples = measure(&scenario, opts).await?;
