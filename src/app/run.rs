@@ -53,7 +53,9 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     }
     if let Some(runs) = &args.runs {
         let n = runs.parse::<u32>().map_err(|_| {
-            Failure::usage(anyhow::anyhow!("--runs {runs:?}: expected a number of visits or `auto`"))
+            Failure::usage(anyhow::anyhow!(
+                "--runs {runs:?}: expected a number of visits or `auto`"
+            ))
         })?;
         scenario.override_runs(n).map_err(Failure::usage)?;
     }
