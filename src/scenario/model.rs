@@ -113,6 +113,10 @@ pub struct Page {
     pub name: String,
     /// Path relative to `base_url` (or an absolute http(s) URL).
     pub path: String,
+    /// The page key in the field baseline (default: the path with ids folded,
+    /// as `rumcheck baseline import --page-by template` keys pages).
+    #[serde(default)]
+    pub field_page: Option<String>,
     /// What to do after the page loaded.
     #[serde(default)]
     pub steps: Vec<Step>,
