@@ -9,7 +9,7 @@ pub enum CollectError {
     #[error(
         "cannot inject the collector before page scripts: {0}\n  hint: the collector needs chromedriver's CDP pass-through (Chrome/Chromium); other browsers are not supported"
     )]
-    Install(#[source] BrowserError),
+    Install(#[source] Box<BrowserError>),
     /// A browser command failed while ending the visit.
     #[error("finalising the visit of {url}: {source}")]
     Browser {
@@ -17,7 +17,7 @@ pub enum CollectError {
         url: String,
         /// What failed.
         #[source]
-        source: BrowserError,
+        source: Box<BrowserError>,
     },
     /// The page has no collector (it was not installed before navigating, or
     /// the document is not HTML).

@@ -58,7 +58,7 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
         .unwrap_or_else(|_| "(unknown page)".into());
     let fail = |source: BrowserError| CollectError::Browser {
         url: url.clone(),
-        source,
+        source: Box::new(source),
     };
     let present = session.eval(SETTLE_JS).await.map_err(&fail)?;
     if present != Value::Bool(true) {
@@ -88,7 +88,7 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
 async fn synthetic(session: &Session, url: &str) -> Result<Collected, CollectError> {
     let fail = |source| CollectError::Browser {
         url: url.to_string(),
-        source,
+        source: Box::new(source),
     };
     session.eval(SYNTHETIC_HIDE_JS).await.map_err(fail)?;
     let out = read(session, url, "synthetic").await;
@@ -102,7 +102,7 @@ async fn read(session: &Session, url: &str, how: &str) -> Result<Collected, Coll
         .await
         .map_err(|source| CollectError::Browser {
             url: url.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let mut collected = parse_readback(url, raw)?;
     if let Value::Object(d) = &mut collected.details {

@@ -69,7 +69,7 @@ async fn add_script(session: &Session, source: &str) -> Result<(), CollectError>
             json!({ "source": source }),
         )
         .await
-        .map_err(CollectError::Install)?;
+        .map_err(|e| CollectError::Install(Box::new(e)))?;
     Ok(())
 }
 
