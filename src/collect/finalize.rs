@@ -25,10 +25,10 @@ const POLL: Duration = Duration::from_millis(5);
 /// Lets the frame after the last input be presented (so its event-timing
 /// entry exists) and says whether the collector is there.
 const SETTLE_JS: &str = r#"
-const present = !!window[Symbol.for('rumcheck')];
-if (document.visibilityState === 'hidden') return present;
+const state = { present: !!window[Symbol.for('rumcheck')], url: location.href };
+if (document.visibilityState === 'hidden') return state;
 return new Promise((resolve) => {
-  const done = () => resolve(present);
+  const done = () => resolve(state);
   setTimeout(done, 200);
   requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)));
 });
@@ -47,33 +47,39 @@ delete document.hidden;
 
 const READ_JS: &str = "return window[Symbol.for('rumcheck')].read();";
 
+const READ_WHEN_HIDDEN_JS: &str =
+    "return document.visibilityState === 'hidden' ? window[Symbol.for('rumcheck')].read() : null;";
+
 /// Ends the visit (the page becomes hidden), reads the collector back and
 /// returns the page to the foreground so the session can navigate again.
 pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
-    let url = session
-        .client()
-        .current_url()
+    let settled = session
+        .eval(SETTLE_JS)
         .await
-        .map(|u| u.to_string())
-        .unwrap_or_else(|_| "(unknown page)".into());
+        .map_err(|source| CollectError::Browser {
+            url: "(current page)".into(),
+            source: Box::new(source),
+        })?;
+    let url = settled["url"]
+        .as_str()
+        .unwrap_or("(unknown page)")
+        .to_string();
+    if settled["present"] != Value::Bool(true) {
+        return Err(CollectError::NotInstalled { url });
+    }
     let fail = |source: BrowserError| CollectError::Browser {
         url: url.clone(),
         source: Box::new(source),
     };
-    let present = session.eval(SETTLE_JS).await.map_err(&fail)?;
-    if present != Value::Bool(true) {
-        return Err(CollectError::NotInstalled { url });
-    }
 
     let tab = session
         .cdp("Target.createTarget", json!({ "url": "about:blank" }))
         .await
         .map_err(&fail)?;
     let tab_id = tab.get("targetId").cloned().unwrap_or(Value::Null);
-    let hidden = wait_for_visibility(session, "hidden").await.map_err(&fail);
-    let result = match hidden {
-        Ok(true) => read(session, &url, "hidden").await,
-        Ok(false) => synthetic(session, &url).await,
+    let result = match read_when_hidden(session, &url).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => synthetic(session, &url).await,
         Err(e) => Err(e),
     };
     // Always give the page back, even when reading failed.
@@ -83,6 +89,29 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
     let _ = session.cdp("Page.bringToFront", json!({})).await;
     let _ = wait_for_visibility(session, "visible").await;
     result
+}
+
+/// Polls until the page is hidden and then reads it in the same round trip;
+/// `None` when the browser never hid it.
+async fn read_when_hidden(session: &Session, url: &str) -> Result<Option<Collected>, CollectError> {
+    let start = Instant::now();
+    loop {
+        let v =
+            session
+                .eval(READ_WHEN_HIDDEN_JS)
+                .await
+                .map_err(|source| CollectError::Browser {
+                    url: url.to_string(),
+                    source: Box::new(source),
+                })?;
+        if !v.is_null() {
+            return finish(url, v, "hidden").map(Some);
+        }
+        if start.elapsed() > VISIBILITY_TIMEOUT {
+            return Ok(None);
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 async fn synthetic(session: &Session, url: &str) -> Result<Collected, CollectError> {
@@ -104,6 +133,10 @@ async fn read(session: &Session, url: &str, how: &str) -> Result<Collected, Coll
             url: url.to_string(),
             source: Box::new(source),
         })?;
+    finish(url, raw, how)
+}
+
+fn finish(url: &str, raw: Value, how: &str) -> Result<Collected, CollectError> {
     let mut collected = parse_readback(url, raw)?;
     if let Value::Object(d) = &mut collected.details {
         d.insert("finalized".into(), Value::String(how.into()));

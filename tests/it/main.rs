@@ -3,4 +3,5 @@
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
 mod collector;
+mod oracle;
 mod support;
