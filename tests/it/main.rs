@@ -3,5 +3,7 @@
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
 mod cleanup;
+mod collector;
+mod oracle;
 mod run_cli;
 mod support;

@@ -1,1 +1,185 @@
-//! Shared helpers for the integration tests.
+//! Shared helpers for the integration tests: a loopback fixture server,
+//! browser sessions that are always closed (even when a test panics), and a
+//! lock that runs browser tests one at a time.
+
+#![allow(dead_code)] // Each test module uses its own subset.
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rumcheck::browser::{Browser, BrowserOptions, Session, SessionSpec};
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Browser tests share two cores with everything else: one at a time.
+static BROWSER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The crate root (tests find fixtures and node_modules relative to it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// tests/fixtures/pages
+pub fn pages_dir() -> PathBuf {
+    root().join("tests/fixtures/pages")
+}
+
+/// The web-vitals IIFE build from node_modules; fails with the fix when missing.
+pub fn web_vitals_iife() -> String {
+    let path = root().join("node_modules/web-vitals/dist/web-vitals.iife.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {} ({e}): run `npm ci` (make test does it)",
+            path.display()
+        )
+    })
+}
+
+/// A loopback server for tests/fixtures/pages/*. Knobs in the query string:
+/// `delay=MS` waits before answering, `status=CODE` answers with that status.
+/// Stops when dropped.
+pub struct Fixtures {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Fixtures {
+    /// Starts the server on 127.0.0.1 on a free port.
+    pub async fn start() -> Fixtures {
+        let app = Router::new().route("/{*path}", axum::routing::get(serve_fixture));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port for the fixture server");
+        let addr = listener.local_addr().expect("fixture server address");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Fixtures { addr, task }
+    }
+
+    /// `http://127.0.0.1:PORT/` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+}
+
+impl Drop for Fixtures {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_fixture(
+    Path(path): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(ms) = q.get("delay").and_then(|d| d.parse::<u64>().ok()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let status = q
+        .get("status")
+        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::OK);
+    if path.contains("..") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let file = pages_dir().join(&path);
+    let Ok(body) = tokio::fs::read(&file).await else {
+        return (StatusCode::NOT_FOUND, "no such fixture").into_response();
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("css") => "text/css",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    (status, [(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// Runs `body` with a fresh browser session while holding the browser lock;
+/// the session is closed and chromedriver stopped whether the body returns
+/// or panics (the panic is then re-raised). No browser is a loud failure.
+pub async fn with_session<F, Fut>(body: F)
+where
+    F: FnOnce(Arc<Session>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let _guard = BROWSER_LOCK.lock().await;
+    let mut browser = Browser::start(&BrowserOptions::default())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("browser tests need Chromium and chromedriver and none could be started: {e}")
+        });
+    let session = match browser.session(&SessionSpec::default()).await {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            browser.shutdown().await;
+            panic!("cannot start a browser session: {e}");
+        }
+    };
+    let outcome = tokio::spawn(body(session.clone())).await;
+    match Arc::try_unwrap(session) {
+        Ok(s) => {
+            let _ = s.close().await;
+        }
+        Err(_) => eprintln!("a test kept its session; dropping it with chromedriver"),
+    }
+    browser.shutdown().await;
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("test task failed: {e}");
+    }
+}
+
+/// Polls a script until it returns `true` (e.g. the page's own "done" flag).
+pub async fn wait_until(session: &Session, script: &str, timeout: Duration) {
+    let start = Instant::now();
+    loop {
+        let v = session.eval(script).await.expect("polling the page");
+        if v == serde_json::Value::Bool(true) {
+            return;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "page condition `{script}` not met within {timeout:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A trusted click through WebDriver Actions (pointer move, down, up).
+pub async fn click(session: &Session, selector: &str) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let client = session.client();
+    let element = client
+        .find(fantoccini::Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("no element {selector}: {e}"));
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    client
+        .perform_actions(mouse)
+        .await
+        .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
+    let _ = client.release_actions().await;
+}

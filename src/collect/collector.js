@@ -1,0 +1,494 @@
+// rumcheck's in-page collector. Injected with Page.addScriptToEvaluateOnNewDocument
+// before any page script, so it sees every entry, error and beacon of the visit.
+//
+// Definitions follow Google's web-vitals v5 (see DESIGN.md, "Metrics"): the
+// values are frozen when the page first becomes hidden, exactly when a RUM
+// agent reports them. Rust appends `(config)` to call this expression:
+//   config = { beacon: "<regex source>" | null }
+(function rumcheckCollector(config) {
+  'use strict';
+  // Metrics belong to the top-level document; frames are part of its visit.
+  if (window !== window.top) return;
+  const KEY = Symbol.for('rumcheck');
+  if (window[KEY]) return;
+
+  // Keep our own references: page scripts may replace globals later.
+  const perf = performance;
+  const PO = window.PerformanceObserver;
+  const addListener = window.addEventListener.bind(window);
+  const now = () => perf.now();
+  const MAX_MESSAGES = 20;
+
+  const state = {
+    hiddenAt: document.visibilityState === 'hidden' && !document.prerendering ? 0 : Infinity,
+    hiddenTrusted: false,
+    fcpEntry: null,
+    lcpEntry: null,
+    lcpInfo: null,
+    lcpStopped: false,
+    shifts: [],
+    interactions: new Map(),
+    firstInput: null,
+    longTasks: [],
+    resources: [],
+    failures: [],
+    errorCount: 0,
+    errors: [],
+    beacons: [],
+    pendingBodies: [],
+    snapshot: null,
+  };
+
+  // A CSS-ish path to an element: ids end the walk, classes are kept, 100 chars at most.
+  const selectorOf = (node) => {
+    let path = '';
+    try {
+      while (node && node.nodeType === 1) {
+        const part = node.id
+          ? '#' + node.id
+          : [node.nodeName.toLowerCase()].concat(Array.from(node.classList).sort()).join('.');
+        if (path.length + part.length > 99) return path || part;
+        path = path ? part + '>' + path : part;
+        if (node.id) break;
+        node = node.parentNode;
+      }
+    } catch (_) {
+      // Detached or exotic nodes: keep what we have.
+    }
+    return path || null;
+  };
+
+  const navEntry = () => {
+    const nav = perf.getEntriesByType('navigation')[0];
+    // Same validity rule as web-vitals: a zero, negative or future responseStart is a browser bug.
+    if (nav && nav.responseStart > 0 && nav.responseStart < now()) return nav;
+    return null;
+  };
+  const activationStart = () => {
+    const nav = navEntry();
+    return nav && nav.activationStart ? nav.activationStart : 0;
+  };
+
+  const observers = {};
+  const observe = (type, onEntries, extra) => {
+    try {
+      if (!PO || !PO.supportedEntryTypes.includes(type)) return null;
+      const po = new PO((list) => onEntries(list.getEntries()));
+      po.observe(Object.assign({ type: type, buffered: true }, extra || {}));
+      observers[type] = { po: po, onEntries: onEntries };
+      return po;
+    } catch (_) {
+      return null;
+    }
+  };
+  const flush = () => {
+    for (const type of Object.keys(observers)) {
+      const o = observers[type];
+      const pending = o.po.takeRecords();
+      if (pending.length) o.onEntries(pending);
+    }
+  };
+
+  // FCP: the first-contentful-paint entry, if the page was still visible.
+  observe('paint', (entries) => {
+    for (const e of entries) {
+      if (e.name === 'first-contentful-paint' && !state.fcpEntry && e.startTime < state.hiddenAt) {
+        state.fcpEntry = e;
+      }
+    }
+  });
+
+  // LCP: the last candidate of each batch that painted before the page was hidden;
+  // observation stops at the first trusted keydown/click or when hidden.
+  const lcpPo = observe('largest-contentful-paint', (entries) => {
+    if (state.lcpStopped || !entries.length) return;
+    const e = entries[entries.length - 1];
+    if (e.startTime < state.hiddenAt) {
+      state.lcpEntry = e;
+      state.lcpInfo = {
+        element: selectorOf(e.element),
+        url: e.url || null,
+        size: e.size,
+        render_time: e.renderTime,
+        load_time: e.loadTime,
+      };
+    }
+  });
+  const stopLcp = () => {
+    if (state.lcpStopped || !lcpPo) return;
+    const pending = lcpPo.takeRecords();
+    if (pending.length) observers['largest-contentful-paint'].onEntries(pending);
+    lcpPo.disconnect();
+    delete observers['largest-contentful-paint'];
+    state.lcpStopped = true;
+  };
+  // Like web-vitals: finish in an idle task (so late candidates of the same frame
+  // still count), or at once when the page is already hidden.
+  const whenIdleOrHidden = (cb) => {
+    if (document.visibilityState === 'hidden') return cb();
+    let done = false;
+    const once = () => {
+      if (!done) {
+        done = true;
+        cb();
+      }
+    };
+    addListener('visibilitychange', once, { once: true, capture: true });
+    (window.requestIdleCallback || setTimeout)(once);
+  };
+  for (const type of ['keydown', 'click']) {
+    const onInput = (event) => {
+      if (!event.isTrusted) return;
+      window.removeEventListener(type, onInput, true);
+      whenIdleOrHidden(stopLcp);
+    };
+    addListener(type, onInput, true);
+  }
+
+  // CLS input: every shift, with the node that moved the most.
+  observe('layout-shift', (entries) => {
+    for (const e of entries) {
+      let target = null;
+      let area = -1;
+      for (const s of e.sources || []) {
+        const r = s.previousRect;
+        const a = r ? r.width * r.height : 0;
+        if (s.node && s.node.nodeType === 1 && a > area) {
+          area = a;
+          target = selectorOf(s.node);
+        }
+      }
+      state.shifts.push({ start: e.startTime, value: e.value, recent: e.hadRecentInput, target: target });
+    }
+  });
+
+  // INP input: event-timing entries grouped by interactionId (web-vitals observes
+  // durations >= 40 ms plus the first input, whatever its duration).
+  const onEvents = (entries) => {
+    for (const e of entries) {
+      if (e.entryType === 'first-input' && !state.firstInput) state.firstInput = e;
+      if (!(e.interactionId || e.entryType === 'first-input')) continue;
+      let it = state.interactions.get(e.interactionId);
+      if (!it) {
+        it = {
+          latency: -1,
+          start: e.startTime,
+          type: e.name,
+          target: null,
+          procStart: Infinity,
+          procEnd: 0,
+          end: 0,
+        };
+        state.interactions.set(e.interactionId, it);
+      }
+      if (e.duration > it.latency) {
+        it.latency = e.duration;
+        it.type = e.name;
+      }
+      it.start = Math.min(it.start, e.startTime);
+      it.procStart = Math.min(it.procStart, e.processingStart);
+      it.procEnd = Math.max(it.procEnd, e.processingEnd);
+      it.end = Math.max(it.end, e.startTime + e.duration);
+      if (!it.target && e.target) it.target = selectorOf(e.target);
+    }
+  };
+  const eventPo = observe('event', onEvents, { durationThreshold: 40 });
+  if (eventPo) {
+    try {
+      eventPo.observe({ type: 'first-input', buffered: true });
+    } catch (_) {
+      // first-input unsupported: INP still works from event entries.
+    }
+  }
+
+  observe('longtask', (entries) => {
+    for (const e of entries) state.longTasks.push({ start: e.startTime, duration: e.duration });
+  });
+
+  observe('resource', (entries) => {
+    for (const e of entries) {
+      // The browser's own favicon fetch is not the page's and lands at a random time.
+      if (e.initiatorType === 'other' && /\/favicon\.ico$/.test(e.name)) continue;
+      state.resources.push({ url: e.name, size: e.transferSize || 0, status: e.responseStatus || 0 });
+    }
+  });
+
+  const describe = (value) => {
+    if (value && typeof value === 'object' && 'message' in value) return String(value.message);
+    try {
+      return String(value);
+    } catch (_) {
+      return '(unprintable)';
+    }
+  };
+  const noteError = (message) => {
+    state.errorCount += 1;
+    if (state.errors.length < MAX_MESSAGES) state.errors.push(message);
+  };
+  const noteNetworkFailure = (url) => {
+    if (url) state.failures.push({ url: String(url), status: 0 });
+  };
+  const RESOURCE_TAGS = ['IMG', 'SCRIPT', 'LINK', 'IFRAME', 'VIDEO', 'AUDIO', 'SOURCE', 'EMBED', 'OBJECT'];
+  addListener(
+    'error',
+    (event) => {
+      const t = event.target;
+      if (t && t !== window && t.nodeType === 1) {
+        // A resource failed to load (does not bubble, so we listen in the capture phase).
+        if (RESOURCE_TAGS.includes(t.nodeName)) noteNetworkFailure(t.currentSrc || t.src || t.href || t.data);
+        return;
+      }
+      const where = event.filename ? ' (' + event.filename + ':' + event.lineno + ':' + event.colno + ')' : '';
+      noteError(describe(event.error || event.message) + where);
+    },
+    true,
+  );
+  addListener('unhandledrejection', (event) => noteError('unhandled rejection: ' + describe(event.reason)));
+
+  // Beacon capture and network-failure detection share the fetch/XHR wrappers.
+  const beaconRe = config && config.beacon ? new RegExp(config.beacon) : null;
+  const absolute = (url) => {
+    try {
+      return new URL(String(url), document.baseURI).href;
+    } catch (_) {
+      return String(url);
+    }
+  };
+  const isBeacon = (url) => beaconRe !== null && beaconRe.test(url);
+  const record = (transport, url, body) => {
+    const beacon = { transport: transport, url: url, body: '', at_ms: now() };
+    state.beacons.push(beacon);
+    if (body === undefined || body === null) return;
+    if (typeof body === 'string') {
+      beacon.body = body;
+    } else if (body instanceof URLSearchParams) {
+      beacon.body = body.toString();
+    } else if (typeof Blob !== 'undefined' && body instanceof Blob) {
+      state.pendingBodies.push(body.text().then((text) => (beacon.body = text), () => {}));
+    } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+      beacon.body = new TextDecoder().decode(body);
+    } else if (typeof FormData !== 'undefined' && body instanceof FormData) {
+      beacon.body = new URLSearchParams(Array.from(body.entries()).map(([k, v]) => [k, String(v)])).toString();
+    } else {
+      beacon.body = describe(body);
+    }
+  };
+
+  // Captured beacons are answered here and never leave the browser: lab
+  // visits must not land in the team's production RUM data.
+  if (beaconRe && navigator.sendBeacon) {
+    const sendBeacon = Navigator.prototype.sendBeacon;
+    Navigator.prototype.sendBeacon = function (url, data) {
+      const abs = absolute(url);
+      if (isBeacon(abs)) {
+        record('sendBeacon', abs, data);
+        return true;
+      }
+      return sendBeacon.call(this, url, data);
+    };
+  }
+
+  const originalFetch = window.fetch;
+  if (originalFetch) {
+    window.fetch = function (input, init) {
+      const url = absolute(input && typeof input === 'object' && 'url' in input ? input.url : input);
+      if (isBeacon(url)) {
+        record('fetch', url, init && init.body !== undefined ? init.body : null);
+        return Promise.resolve(new Response(null, { status: 204 }));
+      }
+      return originalFetch.apply(this, arguments).catch((err) => {
+        noteNetworkFailure(url);
+        throw err;
+      });
+    };
+  }
+
+  const xhrUrl = new WeakMap();
+  const XHR = window.XMLHttpRequest && XMLHttpRequest.prototype;
+  if (XHR) {
+    const open = XHR.open;
+    const send = XHR.send;
+    XHR.open = function (method, url) {
+      const abs = absolute(url);
+      xhrUrl.set(this, abs);
+      if (isBeacon(abs)) {
+        // Answer from a data: URL so the agent still sees a completed request.
+        const args = Array.prototype.slice.call(arguments);
+        args[0] = 'GET';
+        args[1] = 'data:text/plain,';
+        return open.apply(this, args);
+      }
+      this.addEventListener('error', () => noteNetworkFailure(abs));
+      return open.apply(this, arguments);
+    };
+    XHR.send = function (body) {
+      const url = xhrUrl.get(this);
+      if (url && isBeacon(url)) {
+        record('xhr', url, body);
+        return send.call(this);
+      }
+      return send.apply(this, arguments);
+    };
+  }
+
+  if (beaconRe && window.HTMLImageElement) {
+    const PIXEL = 'data:image/gif;base64,R0lGODlhAQABAAAAACwAAAAAAQABAAA=';
+    const srcDesc = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src');
+    const setAttribute = Element.prototype.setAttribute;
+    const capture = (value) => {
+      const abs = absolute(value);
+      if (!isBeacon(abs)) return value;
+      record('image', abs, null);
+      return PIXEL;
+    };
+    Object.defineProperty(HTMLImageElement.prototype, 'src', {
+      configurable: true,
+      enumerable: srcDesc.enumerable,
+      get: srcDesc.get,
+      set: function (value) {
+        srcDesc.set.call(this, capture(value));
+      },
+    });
+    Element.prototype.setAttribute = function (name, value) {
+      if (this instanceof HTMLImageElement && String(name).toLowerCase() === 'src') {
+        return setAttribute.call(this, name, capture(value));
+      }
+      return setAttribute.apply(this, arguments);
+    };
+  }
+
+  // ---- Turning the raw observations into metrics ----
+
+  const clsOf = () => {
+    let best = { value: 0, entries: [] };
+    let win = { value: 0, entries: [] };
+    for (const s of state.shifts) {
+      if (s.recent) continue;
+      const first = win.entries[0];
+      const last = win.entries[win.entries.length - 1];
+      if (win.value && first && last && s.start - last.start < 1000 && s.start - first.start < 5000) {
+        win.value += s.value;
+        win.entries.push(s);
+      } else {
+        win = { value: s.value, entries: [s] };
+      }
+      if (win.value > best.value) best = { value: win.value, entries: win.entries.slice() };
+    }
+    return best;
+  };
+
+  const compute = () => {
+    const metrics = {};
+    const details = {};
+    const act = activationStart();
+    const nav = navEntry();
+    if (nav) {
+      metrics.ttfb = Math.max(nav.responseStart - act, 0);
+      if (nav.domContentLoadedEventEnd > 0) metrics.dcl = Math.max(nav.domContentLoadedEventEnd - act, 0);
+      if (nav.loadEventEnd > 0) metrics.load = Math.max(nav.loadEventEnd - act, 0);
+    }
+    const fcp = state.fcpEntry;
+    if (fcp) metrics.fcp = Math.max(fcp.startTime - act, 0);
+    if (state.lcpEntry) {
+      metrics.lcp = Math.max(state.lcpEntry.startTime - act, 0);
+      details.lcp = state.lcpInfo;
+    }
+    if (fcp) {
+      const cls = clsOf();
+      metrics.cls = cls.value;
+      if (cls.entries.length) {
+        const largest = cls.entries.reduce((a, b) => (b.value > a.value ? b : a));
+        details.cls = {
+          target: largest.target,
+          largest_shift_value: largest.value,
+          largest_shift_time: largest.start,
+          window_shifts: cls.entries.length,
+        };
+      }
+    }
+    const list = Array.from(state.interactions.values()).sort((a, b) => b.latency - a.latency).slice(0, 10);
+    if (list.length) {
+      const count = typeof perf.interactionCount === 'number' ? perf.interactionCount : state.interactions.size;
+      const it = list[Math.min(list.length - 1, Math.floor(count / 50))];
+      metrics.inp = it.latency;
+      details.inp = {
+        target: it.target,
+        event: it.type,
+        interactions: count,
+        input_delay: Math.max(it.procStart - it.start, 0),
+        processing: Math.max(it.procEnd - it.procStart, 0),
+        presentation: Math.max(it.start + it.latency - it.procEnd, 0),
+      };
+    }
+    const fi = state.firstInput;
+    if (fi && fi.startTime < state.hiddenAt) metrics.fid = fi.processingStart - fi.startTime;
+    if (observers.longtask) {
+      metrics.long_tasks = state.longTasks.length;
+      if (fcp) {
+        let tbt = 0;
+        for (const t of state.longTasks) {
+          const end = t.start + t.duration;
+          // Only the part of a task after FCP blocks a visible page.
+          tbt += Math.max(0, end - Math.max(t.start, fcp.startTime) - 50);
+        }
+        metrics.tbt = tbt;
+      }
+    }
+    const rawNav = perf.getEntriesByType('navigation')[0];
+    const all = state.resources.slice();
+    if (rawNav) all.unshift({ url: rawNav.name, size: rawNav.transferSize || 0, status: rawNav.responseStatus || 0 });
+    metrics.requests = all.length;
+    metrics.bytes = all.reduce((sum, r) => sum + r.size, 0);
+    const failed = all.filter((r) => r.status >= 400).map((r) => ({ url: r.url, status: r.status }));
+    const httpFailedUrls = failed.map((f) => f.url);
+    for (const f of state.failures) {
+      const i = httpFailedUrls.indexOf(f.url);
+      if (i >= 0) httpFailedUrls.splice(i, 1); // already counted through its status
+      else failed.push(f);
+    }
+    metrics.failed_requests = failed.length;
+    if (failed.length) details.failed_requests = failed.slice(0, MAX_MESSAGES);
+    metrics.js_errors = state.errorCount;
+    if (state.errors.length) details.js_errors = state.errors.slice();
+    return { metrics: metrics, details: details };
+  };
+
+  const freeze = (trusted) => {
+    if (state.snapshot) return;
+    flush();
+    stopLcp();
+    state.hiddenTrusted = trusted;
+    state.snapshot = compute();
+  };
+
+  // The visit ends when the page first becomes hidden, as a real one does.
+  addListener(
+    'visibilitychange',
+    (event) => {
+      if (document.visibilityState !== 'hidden') return;
+      if (!isFinite(state.hiddenAt)) state.hiddenAt = event.timeStamp;
+      freeze(event.isTrusted);
+    },
+    true,
+  );
+  addListener('pagehide', (event) => freeze(event.isTrusted), true);
+
+  Object.defineProperty(window, KEY, {
+    enumerable: false,
+    value: Object.freeze({
+      // Values as of the first hide (or now, if the page never was hidden),
+      // plus every beacon captured so far.
+      read: () => {
+        const snap = state.snapshot || (flush(), compute());
+        return Promise.all(state.pendingBodies).then(() => ({
+          metrics: snap.metrics,
+          details: snap.details,
+          beacons: state.beacons.slice(),
+          hidden: state.snapshot !== null,
+          hidden_trusted: state.hiddenTrusted,
+          url: location.href,
+        }));
+      },
+    }),
+  });
+});

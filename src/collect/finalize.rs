@@ -1,0 +1,160 @@
+//! Ending a visit the way a real one ends: the page becomes hidden.
+//!
+//! A new foreground tab (CDP `Target.createTarget`) hides the measured page
+//! for real: the browser fires a trusted `visibilitychange`, so the collector
+//! and any RUM agent (web-vitals reports LCP only on trusted events) finish
+//! exactly as in the field. WebDriver stays attached to the measured page, so
+//! we read it while hidden, then close the tab and bring the page back to the
+//! front for the next navigation of a journey.
+//!
+//! If a browser never reports the page hidden (some remote or old headless
+//! builds), we fall back to what web-vitals' own test suite does: override
+//! `document.visibilityState` and dispatch `visibilitychange`. That event is
+//! untrusted, so an agent that checks `isTrusted` may not report LCP; the
+//! sample says `details.finalized = "synthetic"` when this happened.
+
+use super::{CollectError, Collected, parse_readback};
+use crate::browser::{BrowserError, Session};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// How long the browser may take to report the page hidden or visible.
+const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
+const POLL: Duration = Duration::from_millis(5);
+
+/// Lets the frame after the last input be presented (so its event-timing
+/// entry exists) and says whether the collector is there.
+const SETTLE_JS: &str = r#"
+const state = { present: !!window[Symbol.for('rumcheck')], url: location.href };
+if (document.visibilityState === 'hidden') return state;
+return new Promise((resolve) => {
+  const done = () => resolve(state);
+  setTimeout(done, 200);
+  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)));
+});
+"#;
+
+const SYNTHETIC_HIDE_JS: &str = r#"
+Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+"#;
+
+const RESTORE_JS: &str = r#"
+delete document.visibilityState;
+delete document.hidden;
+"#;
+
+const READ_JS: &str = "return window[Symbol.for('rumcheck')].read();";
+
+const READ_WHEN_HIDDEN_JS: &str =
+    "return document.visibilityState === 'hidden' ? window[Symbol.for('rumcheck')].read() : null;";
+
+/// Ends the visit (the page becomes hidden), reads the collector back and
+/// returns the page to the foreground so the session can navigate again.
+pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
+    let settled = session
+        .eval(SETTLE_JS)
+        .await
+        .map_err(|source| CollectError::Browser {
+            url: "(current page)".into(),
+            source: Box::new(source),
+        })?;
+    let url = settled["url"]
+        .as_str()
+        .unwrap_or("(unknown page)")
+        .to_string();
+    if settled["present"] != Value::Bool(true) {
+        return Err(CollectError::NotInstalled { url });
+    }
+    let fail = |source: BrowserError| CollectError::Browser {
+        url: url.clone(),
+        source: Box::new(source),
+    };
+
+    let tab = session
+        .cdp("Target.createTarget", json!({ "url": "about:blank" }))
+        .await
+        .map_err(&fail)?;
+    let tab_id = tab.get("targetId").cloned().unwrap_or(Value::Null);
+    let result = match read_when_hidden(session, &url).await {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => synthetic(session, &url).await,
+        Err(e) => Err(e),
+    };
+    // Always give the page back, even when reading failed.
+    let _ = session
+        .cdp("Target.closeTarget", json!({ "targetId": tab_id }))
+        .await;
+    let _ = session.cdp("Page.bringToFront", json!({})).await;
+    let _ = wait_for_visibility(session, "visible").await;
+    result
+}
+
+/// Polls until the page is hidden and then reads it in the same round trip;
+/// `None` when the browser never hid it.
+async fn read_when_hidden(session: &Session, url: &str) -> Result<Option<Collected>, CollectError> {
+    let start = Instant::now();
+    loop {
+        let v =
+            session
+                .eval(READ_WHEN_HIDDEN_JS)
+                .await
+                .map_err(|source| CollectError::Browser {
+                    url: url.to_string(),
+                    source: Box::new(source),
+                })?;
+        if !v.is_null() {
+            return finish(url, v, "hidden").map(Some);
+        }
+        if start.elapsed() > VISIBILITY_TIMEOUT {
+            return Ok(None);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn synthetic(session: &Session, url: &str) -> Result<Collected, CollectError> {
+    let fail = |source| CollectError::Browser {
+        url: url.to_string(),
+        source: Box::new(source),
+    };
+    session.eval(SYNTHETIC_HIDE_JS).await.map_err(fail)?;
+    let out = read(session, url, "synthetic").await;
+    session.eval(RESTORE_JS).await.map_err(fail)?;
+    out
+}
+
+async fn read(session: &Session, url: &str, how: &str) -> Result<Collected, CollectError> {
+    let raw = session
+        .eval(READ_JS)
+        .await
+        .map_err(|source| CollectError::Browser {
+            url: url.to_string(),
+            source: Box::new(source),
+        })?;
+    finish(url, raw, how)
+}
+
+fn finish(url: &str, raw: Value, how: &str) -> Result<Collected, CollectError> {
+    let mut collected = parse_readback(url, raw)?;
+    if let Value::Object(d) = &mut collected.details {
+        d.insert("finalized".into(), Value::String(how.into()));
+    }
+    Ok(collected)
+}
+
+/// Polls `document.visibilityState` until it equals `state`; false on timeout.
+async fn wait_for_visibility(session: &Session, state: &str) -> Result<bool, BrowserError> {
+    let start = Instant::now();
+    loop {
+        let v = session.eval("return document.visibilityState").await?;
+        if v.as_str() == Some(state) {
+            return Ok(true);
+        }
+        if start.elapsed() > VISIBILITY_TIMEOUT {
+            return Ok(false);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

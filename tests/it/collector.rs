@@ -1,0 +1,230 @@
+//! The collector against a real headless Chromium, on fixture pages whose
+//! values are known in advance (tests/fixtures/pages/*.html).
+
+use crate::support::{Fixtures, click, wait_until, with_session};
+use rumcheck::Metric;
+use rumcheck::browser::Session;
+use rumcheck::collect::{self, Collected};
+use std::time::Duration;
+
+const DONE: &str = "return window.__done === true";
+const WAIT: Duration = Duration::from_secs(5);
+
+fn metric(c: &Collected, m: Metric) -> f64 {
+    *c.metrics
+        .get(&m)
+        .unwrap_or_else(|| panic!("{m} missing from {:?}", c.metrics))
+}
+
+/// Loads a fixture page, waits for its own "done" flag and finalises.
+async fn visit_until_done(s: &Session, fx: &Fixtures, page: &str) -> Collected {
+    s.goto(&fx.url(page)).await.unwrap();
+    wait_until(s, DONE, WAIT).await;
+    collect::finalize(s).await.unwrap()
+}
+
+#[tokio::test]
+async fn one_layout_shift_has_its_computed_score() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        let c = visit_until_done(&s, &fx, "cls_single.html").await;
+        // (300/800) * (100/1280) = 0.029296875, see the fixture.
+        let cls = metric(&c, Metric::Cls);
+        assert!((cls - 0.029296875).abs() <= 0.005, "cls {cls}");
+        assert_eq!(c.details["cls"]["target"], "#box", "{:#}", c.details);
+        assert_eq!(c.details["finalized"], "hidden");
+        // A plain load: no interaction, so no INP and no FID (absent, not 0).
+        assert!(!c.metrics.contains_key(&Metric::Inp), "{:?}", c.metrics);
+        assert!(!c.metrics.contains_key(&Metric::Fid), "{:?}", c.metrics);
+        for m in [
+            Metric::Ttfb,
+            Metric::Fcp,
+            Metric::Lcp,
+            Metric::Load,
+            Metric::Dcl,
+        ] {
+            assert!(metric(&c, m) > 0.0, "{m} {:?}", c.metrics);
+        }
+        assert!(metric(&c, Metric::Dcl) <= metric(&c, Metric::Load));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cls_is_the_largest_session_window_not_the_sum() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        let c = visit_until_done(&s, &fx, "cls_windows.html").await;
+        let cls = metric(&c, Metric::Cls);
+        // Window 2 = 2 * (300/800) * (100/1280); the sum of all three would be 0.0708.
+        assert!((cls - 0.05859375).abs() <= 0.005, "cls {cls}");
+        assert_eq!(c.details["cls"]["window_shifts"], 2, "{:#}", c.details);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lcp_is_the_late_element_painted_at_a_known_time() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("lcp_timed.html")).await.unwrap();
+        wait_until(&s, DONE, WAIT).await;
+        let inserted = s.eval("return window.__insertedAt").await.unwrap();
+        let inserted = inserted
+            .as_f64()
+            .expect("the page records when it inserted #big");
+        let c = collect::finalize(&s).await.unwrap();
+        let lcp = metric(&c, Metric::Lcp);
+        assert!(
+            lcp >= inserted && lcp <= inserted + 250.0,
+            "lcp {lcp} vs inserted at {inserted}"
+        );
+        assert_eq!(c.details["lcp"]["element"], "#big", "{:#}", c.details);
+        assert!(metric(&c, Metric::Fcp) < inserted);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_slow_click_handler_gives_inp_of_at_least_its_duration() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("inp_click.html")).await.unwrap();
+        click(&s, "#slow").await;
+        wait_until(&s, "return window.__clicked === true", WAIT).await;
+        let c = collect::finalize(&s).await.unwrap();
+        let inp = metric(&c, Metric::Inp);
+        assert!(inp >= 250.0, "inp {inp}");
+        let d = &c.details["inp"];
+        assert_eq!(d["target"], "#slow", "{d:#}");
+        let processing = d["processing"].as_f64().unwrap();
+        assert!(processing >= 250.0, "{d:#}");
+        let phases =
+            d["input_delay"].as_f64().unwrap() + processing + d["presentation"].as_f64().unwrap();
+        assert!((phases - inp).abs() < 1.0, "phases add up to INP: {d:#}");
+        // The first input's delay is known too; the busy handler made one long task.
+        assert!(metric(&c, Metric::Fid) >= 0.0);
+        assert!(metric(&c, Metric::LongTasks) >= 1.0, "{:?}", c.metrics);
+        assert!(metric(&c, Metric::Tbt) >= 150.0, "{:?}", c.metrics);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_shift_right_after_input_is_excluded() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("shift_after_input.html")).await.unwrap();
+        click(&s, "#open").await;
+        wait_until(&s, DONE, WAIT).await;
+        let shifted = s
+            .eval("return performance.getEntriesByType('layout-shift').length")
+            .await
+            .unwrap();
+        let c = collect::finalize(&s).await.unwrap();
+        assert_eq!(metric(&c, Metric::Cls), 0.0, "{:#}", c.details);
+        // The shift did happen (observers see it with hadRecentInput); it just does not count.
+        let observed = s
+            .eval("return new Promise(r => new PerformanceObserver(l => r(l.getEntries().filter(e => e.hadRecentInput).length)).observe({type: 'layout-shift', buffered: true}))")
+            .await
+            .unwrap();
+        assert!(observed.as_u64() >= Some(1), "{observed} {shifted}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn server_delay_shows_in_ttfb() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("plain.html?delay=300")).await.unwrap();
+        let c = collect::finalize(&s).await.unwrap();
+        let ttfb = metric(&c, Metric::Ttfb);
+        assert!((300.0..800.0).contains(&ttfb), "ttfb {ttfb}");
+        assert!(metric(&c, Metric::Fcp) >= ttfb);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn errors_and_failed_requests_are_counted() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        let c = visit_until_done(&s, &fx, "errors.html").await;
+        assert_eq!(metric(&c, Metric::JsErrors), 2.0, "{:#}", c.details);
+        let messages = c.details["js_errors"].to_string();
+        assert!(messages.contains("nobody handles this"), "{messages}");
+        assert!(messages.contains("boom in a timer"), "{messages}");
+        // missing.png (404), style.css?status=500 (fetch), port 9 (connection refused).
+        assert_eq!(metric(&c, Metric::FailedRequests), 3.0, "{:#}", c.details);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn requests_and_bytes_cover_document_and_resources() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("plain.html")).await.unwrap();
+        let c = collect::finalize(&s).await.unwrap();
+        // plain.html + style.css + hero.png
+        assert_eq!(metric(&c, Metric::Requests), 3.0, "{:#}", c.details);
+        let bodies = ["plain.html", "style.css", "hero.png"]
+            .iter()
+            .map(|f| {
+                std::fs::metadata(crate::support::pages_dir().join(f))
+                    .unwrap()
+                    .len() as f64
+            })
+            .sum::<f64>();
+        let bytes = metric(&c, Metric::Bytes);
+        // Transfer size = bodies + headers (a few hundred bytes each).
+        assert!(
+            bytes > bodies && bytes < bodies + 3.0 * 1024.0,
+            "bytes {bytes} bodies {bodies}"
+        );
+        assert_eq!(metric(&c, Metric::FailedRequests), 0.0, "{:#}", c.details);
+        assert_eq!(metric(&c, Metric::JsErrors), 0.0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_session_measures_each_navigation_of_a_journey_separately() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        let first = visit_until_done(&s, &fx, "cls_single.html").await;
+        s.goto(&fx.url("plain.html")).await.unwrap();
+        let second = collect::finalize(&s).await.unwrap();
+        assert!(metric(&first, Metric::Cls) > 0.02);
+        // The second document starts visible and clean: its own FCP/LCP, no inherited shifts.
+        assert_eq!(metric(&second, Metric::Cls), 0.0, "{:#}", second.details);
+        assert!(
+            second.metrics.contains_key(&Metric::Lcp),
+            "{:?}",
+            second.metrics
+        );
+        assert_eq!(second.details["finalized"], "hidden");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn finalize_without_install_says_how_to_fix_it() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        s.goto(&fx.url("plain.html")).await.unwrap();
+        let err = collect::finalize(&s).await.unwrap_err().to_string();
+        assert!(err.contains("collect::install"), "{err}");
+    })
+    .await;
+}
