@@ -8,6 +8,7 @@ use rumcheck::collect::{self, Collected};
 use std::time::Duration;
 
 const DONE: &str = "return window.__done === true";
+const SETTLED: &str = "return !!document.querySelector('[data-settled]')";
 const WAIT: Duration = Duration::from_secs(5);
 
 fn metric(c: &Collected, m: Metric) -> f64 {
@@ -225,6 +226,96 @@ async fn finalize_without_install_says_how_to_fix_it() {
         s.goto(&fx.url("plain.html")).await.unwrap();
         let err = collect::finalize(&s).await.unwrap_err().to_string();
         assert!(err.contains("collect::install"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_demo_shop_produces_every_metric_and_its_knobs_slow_it_down() {
+    use rumcheck::demo::{self, DemoKnobs};
+    with_session(|s| async move {
+        let fast = demo::serve(DemoKnobs::default()).await.unwrap();
+        let slow = demo::serve(DemoKnobs::parse(&["lcp=400ms,inp=200ms,cls=0.1"]).unwrap())
+            .await
+            .unwrap();
+        collect::install(&s, None).await.unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut visit = async |base: &str| {
+            s.goto(&format!("{base}/")).await.unwrap();
+            wait_until(&s, SETTLED, WAIT).await;
+            let home = collect::finalize(&s).await.unwrap();
+            s.goto(&format!("{base}/product/1")).await.unwrap();
+            click(&s, "#buy").await;
+            wait_until(
+                &s,
+                "return document.getElementById('added').textContent !== ''",
+                WAIT,
+            )
+            .await;
+            let product = collect::finalize(&s).await.unwrap();
+            s.goto(&format!("{base}/search")).await.unwrap();
+            let q = s
+                .client()
+                .find(fantoccini::Locator::Css("#q"))
+                .await
+                .unwrap();
+            q.send_keys("shoe").await.unwrap();
+            let search = collect::finalize(&s).await.unwrap();
+            for c in [&home, &product, &search] {
+                seen.extend(c.metrics.keys().copied());
+            }
+            (home, product, search)
+        };
+        let (home, product, search) = visit(&fast.base_url()).await;
+        let (slow_home, slow_product, _) = visit(&slow.base_url()).await;
+        assert_eq!(
+            seen.len(),
+            Metric::ALL.len(),
+            "missing: {:?}",
+            Metric::ALL
+                .iter()
+                .filter(|m| !seen.contains(m))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            home.details["lcp"]["element"], "#hero",
+            "{:#}",
+            home.details
+        );
+        assert!(metric(&home, Metric::Cls) > 0.0);
+        assert!(metric(&home, Metric::Tbt) > 0.0, "{:?}", home.metrics);
+        assert!(
+            metric(&product, Metric::Inp) >= 120.0,
+            "{:?}",
+            product.metrics
+        );
+        assert!(
+            metric(&search, Metric::JsErrors) >= 1.0,
+            "{:#}",
+            search.details
+        );
+        assert!(
+            metric(&search, Metric::FailedRequests) >= 1.0,
+            "{:#}",
+            search.details
+        );
+        // The knobs: +400 ms hero delay, +200 ms handler, +0.1 CLS.
+        let d_lcp = metric(&slow_home, Metric::Lcp) - metric(&home, Metric::Lcp);
+        assert!(
+            d_lcp > 300.0,
+            "lcp {:?} vs {:?}",
+            slow_home.metrics,
+            home.metrics
+        );
+        let d_inp = metric(&slow_product, Metric::Inp) - metric(&product, Metric::Inp);
+        assert!(d_inp > 150.0, "inp +{d_inp}");
+        let d_cls = metric(&slow_home, Metric::Cls) - metric(&home, Metric::Cls);
+        assert!((d_cls - 0.1).abs() < 0.02, "cls +{d_cls}");
+        eprintln!(
+            "demo fast home {:?}\nslow home {:?}",
+            home.metrics, slow_home.metrics
+        );
+        fast.stop().await;
     })
     .await;
 }
