@@ -47,13 +47,19 @@ pub fn hodges_lehmann(x: &[f64], y: &[f64], level: f64) -> Result<Shift, StatsEr
             diffs.push(a - b);
         }
     }
-    diffs.sort_by(f64::total_cmp);
-    let estimate = quantile::quantile(&diffs, 0.5)?;
+    let n = diffs.len();
     let k = moses_k(x.len(), y.len(), level);
+    // Order statistics by selection, O(n1·n2) instead of a full sort.
+    let mut wanted = vec![(n - 1) / 2, n / 2];
+    if let Some(k) = k {
+        wanted.extend([k - 1, n - k]);
+    }
+    let values = order_stats(&mut diffs, &wanted);
+    let estimate = (values[0] + values[1]) / 2.0;
     let interval = match k {
-        Some(k) => Interval {
-            lower: diffs[k - 1],
-            upper: diffs[diffs.len() - k],
+        Some(_) => Interval {
+            lower: values[2],
+            upper: values[3],
             level,
         },
         None => Interval {
@@ -76,6 +82,22 @@ pub fn hodges_lehmann_log(x: &[f64], y: &[f64], level: f64) -> Result<Shift, Sta
         estimate: rel(s.estimate),
         interval: s.interval.map(rel),
     })
+}
+
+/// The order statistics at 0-based positions `wanted` (any order), by
+/// repeated selection on the shrinking unsorted part.
+fn order_stats(v: &mut [f64], wanted: &[usize]) -> Vec<f64> {
+    let mut idx: Vec<usize> = wanted.to_vec();
+    idx.sort_unstable();
+    idx.dedup();
+    let mut found = std::collections::BTreeMap::new();
+    let mut start = 0;
+    for &i in &idx {
+        let (_, nth, _) = v[start..].select_nth_unstable_by(i - start, f64::total_cmp);
+        found.insert(i, *nth);
+        start = i;
+    }
+    wanted.iter().map(|i| found[i]).collect()
 }
 
 fn logs(what: &'static str, xs: &[f64]) -> Result<Vec<f64>, StatsError> {

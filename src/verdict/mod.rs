@@ -5,7 +5,8 @@
 //!
 //! 1. **vs reference samples**: one-sided Mann-Whitney U for "candidate is
 //!    slower" and, separately, "candidate is faster"; Hodges-Lehmann shift with
-//!    its distribution-free interval at level `1 − α`. A regression needs a
+//!    its distribution-free interval at level `1 − 2α` (each end a one-sided
+//!    `1 − α` bound). A regression needs a
 //!    Holm rejection over the whole gate *and* a shift estimate beyond the
 //!    practical threshold `max(relative × reference median, absolute floor)`.
 //!    Because every Regressed needs a Holm rejection, the probability that a
@@ -78,7 +79,7 @@ struct Group<'a> {
 }
 
 /// Judges with the tests at `test_alpha` (≤ `options.alpha`; lower at early
-/// adaptive looks) and intervals at `1 − options.alpha`.
+/// adaptive looks) and intervals at `1 − 2 · options.alpha`.
 pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) -> GateResult {
     let mut notes = Vec::new();
     let mut groups: BTreeMap<(String, String), Group<'_>> = BTreeMap::new();
@@ -118,7 +119,9 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
         }
     }
     let has_reference = groups.values().any(|g| !g.reference.is_empty());
-    let level = 1.0 - options.alpha;
+    // Two-sided 1 − 2α intervals: each end is a one-sided 1 − α bound, which
+    // is what "rules out a regression of 2 × threshold" needs.
+    let level = (1.0 - 2.0 * options.alpha).max(0.5);
 
     let mut pages = Vec::new();
     let mut comparisons = Vec::new();

@@ -6,7 +6,7 @@
 //! probability of a false regression alarm over *all* looks stays at most α
 //! (union bound over looks, Holm within a look). Stopping because everything
 //! is already "no change" only removes chances to reject, so it keeps the
-//! bound. Intervals keep the nominal `1 − α` level at every look.
+//! bound. Intervals keep their nominal level at every look.
 
 use super::{GateResult, GateStatus, Inputs, Outcome, VerdictOptions, judge_at};
 use crate::stats::{Spending, SpendingPlan, StatsError};
