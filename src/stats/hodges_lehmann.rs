@@ -23,7 +23,7 @@
 //! interval is equally distribution-free.
 
 use super::mann_whitney::{EXACT_MAX_N, UDistribution};
-use super::{Interval, StatsError, check, check_prob, normal, quantile};
+use super::{Interval, StatsError, check, check_prob, normal};
 use serde::Serialize;
 
 /// A shift estimate with its interval.
