@@ -4,6 +4,8 @@
 
 mod cleanup;
 mod collector;
+mod compare_cli;
+mod gate_validity;
 mod oracle;
 mod run_cli;
 mod support;
