@@ -323,3 +323,53 @@ impl MetricAcc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::record::WEB_VITALS;
+
+    fn rec<'a>(
+        page: &'a str,
+        t: i64,
+        view: u64,
+        m: &'a [(Metric, f64, &'static str)],
+    ) -> Record<'a> {
+        Record {
+            page,
+            segment: [Some("phone"), None, None, None],
+            time: Some(t),
+            user: Some(1),
+            session: Some(7),
+            view: View::Whole(view),
+            metrics: m,
+        }
+    }
+
+    #[test]
+    fn the_earliest_view_is_the_landing_page_even_when_it_arrives_late() {
+        let mut acc = Accumulator::new(BTreeMap::new(), 1);
+        let poor = [(Metric::Lcp, 5000.0, WEB_VITALS)];
+        let good = [(Metric::Lcp, 1000.0, WEB_VITALS)];
+        acc.add(&rec("/b", 200, 2, &good));
+        acc.add(&rec("/a", 100, 1, &poor));
+        // A lone session elsewhere bounces.
+        let mut lone = rec("/c", 300, 3, &good);
+        lone.session = Some(8);
+        acc.add(&lone);
+        let out = acc.finish();
+        let get = |p: &str, ff: Option<&str>| {
+            out.iter()
+                .find(|s| s.page == p && s.segment.form_factor.as_deref() == ff)
+                .unwrap()
+        };
+        let a = get("/a", None);
+        assert_eq!(a.context.landing_sessions, Some(1));
+        assert_eq!(a.context.bounce_rate, Some(0.0));
+        assert_eq!(a.context.bounce_rate_by_lcp["poor"], 0.0);
+        assert_eq!(get("/b", Some("phone")).context.landing_sessions, None);
+        assert_eq!(get("/c", Some("phone")).context.bounce_rate, Some(1.0));
+        assert_eq!(get("/c", None).context.bounce_rate_by_lcp["good"], 1.0);
+        assert_eq!(get("/c", None).context.users_per_day.len(), 1);
+    }
+}

@@ -92,9 +92,9 @@ fn resolve(headers: &[String], opts: &ImportOptions, file: &str) -> Result<Colum
         }
     }
     for field in Field::CONTEXT {
-        if !ctx.contains_key(&field) {
+        if let std::collections::btree_map::Entry::Vacant(e) = ctx.entry(field) {
             if let Some(i) = aliases(field).iter().find_map(|a| find(a)) {
-                ctx.insert(field, i);
+                e.insert(i);
             }
         }
     }
@@ -153,7 +153,7 @@ pub fn import(
         .flexible(false)
         .from_reader(buffered);
     let headers: Vec<String> = match rdr.byte_headers() {
-        Ok(h) if !h.is_empty() && !(h.len() == 1 && h[0].is_empty()) => h
+        Ok(h) if !(h.is_empty() || h.len() == 1 && h[0].is_empty()) => h
             .iter()
             .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect(),

@@ -1,6 +1,6 @@
 //! Why rows are rejected, and the errors an import can end with.
 
-use super::model::{Rejected, Source};
+use super::model::Source;
 use super::options::OptionError;
 
 /// Why a row (line, record) did not contribute to the baseline.
@@ -174,7 +174,7 @@ impl Tally {
             .source
             .rejected
             .entry(reason.name().to_string())
-            .or_insert_with(Rejected::default);
+            .or_default();
         r.count += 1;
         if r.first_lines.len() < FIRST_LINES_KEPT && line > 0 {
             r.first_lines.push(line);

@@ -14,6 +14,8 @@ mod merge;
 pub mod model;
 pub mod options;
 pub mod page;
+#[cfg(test)]
+mod proptests;
 pub mod record;
 mod show;
 mod webvitals;

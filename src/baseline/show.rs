@@ -72,8 +72,8 @@ fn segment_block(out: &mut String, s: &SegmentBaseline) {
     }
     let _ = writeln!(
         out,
-        "  {:<10} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}  {}",
-        "metric", "n", "p50", "p75", "p90", "good", "NI", "poor", "source"
+        "  {:<10} {:>8} {:>9} {:>9} {:>9} {:>7} {:>7} {:>7}  source",
+        "metric", "n", "p50", "p75", "p90", "good", "NI", "poor"
     );
     for (m, mb) in &s.metrics {
         let q = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| m.format(x));

@@ -48,6 +48,11 @@ fn entry<'a>(b: &'a Baseline, page: &str, key: &SegmentKey) -> &'a SegmentBaseli
         })
 }
 
+/// The double a number printed in a source file denotes.
+fn text_f64(s: &str) -> f64 {
+    s.parse().unwrap()
+}
+
 fn assert_crux(m: &MetricBaseline, p75: f64, densities: [f64; 3]) {
     assert!(m.binned_only && m.n == 0 && m.sketch.is_none());
     assert_eq!(m.p75, Some(p75));
@@ -185,11 +190,11 @@ fn psi_loading_experience_scales_cls_and_keeps_old_bins_without_shares() {
     // 17-significant-digit densities parse to the same double.
     assert_eq!(
         page.metrics[&Metric::Ttfb].histogram[0].density,
-        0.79857985798579856
+        text_f64("0.79857985798579856")
     );
     assert_eq!(
         page.metrics[&Metric::Fid].histogram[1].density,
-        0.081700000000000009
+        text_f64("0.081700000000000009")
     );
     let origin = entry(&b, "https://www.neredeoku.com", &seg(Some("phone"), None));
     assert_eq!(
@@ -200,7 +205,7 @@ fn psi_loading_experience_scales_cls_and_keeps_old_bins_without_shares() {
     assert_eq!(origin.metrics[&Metric::Inp].p75, Some(368.0));
     assert_eq!(
         origin.metrics[&Metric::Lcp].shares.unwrap().good,
-        0.84466498519574518
+        text_f64("0.84466498519574518")
     );
 
     // 2019 files bin FCP at 1000/2500 and FID at 50/250: no web-vitals shares.
@@ -424,7 +429,7 @@ fn wide_csv_matches_reference_values_and_context() {
     let home = entry(&b, "/", &SegmentKey::default());
     assert!((home.context.js_error_rate.unwrap() - 0.13043478260869565).abs() < 1e-12);
     assert!((home.context.bounce_rate.unwrap() - 0.5).abs() < 1e-12);
-    assert_eq!(home.context.users_per_day.values().sum::<u64>() > 0, true);
+    assert!(!home.context.users_per_day.is_empty());
     let (a, z) = b.provenance.time_range.clone().unwrap();
     assert_eq!(a, "2024-10-27T03:33:20Z");
     assert!(z.starts_with("2024-11-0"), "{z}");
