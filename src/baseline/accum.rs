@@ -3,15 +3,20 @@
 //!
 //! Memory: one group per page × segment (plus its roll-ups to the
 //! form-factor-only and all-users segments), each with one DDSketch per
-//! metric (a few kB). Distinct counts keep 8-byte hashes in hash sets: about
-//! 16–24 bytes per distinct session, user, user-day and (long format) view
-//! id per group, and ~40 bytes per session for bounce tracking. Rows
-//! themselves are never stored, so memory is flat in the number of rows.
+//! metric (a few kB). Distinct sessions, users, users per day and (long
+//! format) view ids are counted from 8-byte hashes, exactly up to 4096 per
+//! group and counter (≈ 16–24 bytes each, ≤ ~100 KiB), then in a 4 KiB
+//! HyperLogLog (≈ 1.6 % error). Bounce tracking keeps ~64 bytes per open
+//! session and settles sessions idle for 4 h of data time, so it follows
+//! concurrent sessions (exports without timestamps keep every session to
+//! the end). Rows themselves are never stored, so memory is flat in the
+//! number of rows.
 
+use super::distinct::Distinct;
 use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
 use super::record::{Record, View, format_day};
 use crate::metric::{Metric, Rating};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Aggregates records into per page × segment groups.
 #[derive(Debug, Default)]
@@ -25,7 +30,16 @@ pub struct Accumulator {
     sessions: HashMap<u64, SessionState>,
     key_buf: String,
     time_range: Option<(i64, i64)>,
+    records: u64,
 }
+
+/// Sessions idle this long (in data time) are settled and forgotten. A
+/// session ends after 30 min without activity; the rest is slack for
+/// exports that are only roughly sorted by time.
+pub const SESSION_EXPIRY_S: i64 = 4 * 3600;
+
+/// Records between sweeps for idle sessions.
+const SWEEP_EVERY: u64 = 1 << 16;
 
 #[derive(Debug)]
 struct Group {
@@ -33,10 +47,10 @@ struct Group {
     segment: SegmentKey,
     metrics: BTreeMap<Metric, MetricAcc>,
     whole_views: u64,
-    view_ids: HashSet<u64>,
-    sessions: HashSet<u64>,
-    users: HashSet<u64>,
-    users_per_day: HashMap<i64, HashSet<u64>>,
+    view_ids: Distinct,
+    sessions: Distinct,
+    users: Distinct,
+    users_per_day: HashMap<i64, Distinct>,
     landing: u64,
     bounced: u64,
     landing_by_lcp: [(u64, u64); 3],
@@ -57,6 +71,7 @@ struct MetricAcc {
 struct SessionState {
     landing: usize,
     landing_time: i64,
+    last_time: Option<i64>,
     landing_view: View,
     multi: bool,
     landing_lcp: Option<Rating>,
@@ -141,6 +156,28 @@ impl Accumulator {
         if let (Some(s), true) = (rec.session, rec.view != View::Unknown) {
             self.track_session(s, g, rec);
         }
+        self.records += 1;
+        if self.records % SWEEP_EVERY == 0 {
+            self.sweep_sessions();
+        }
+    }
+
+    /// Settles sessions idle for [`SESSION_EXPIRY_S`] so memory follows the
+    /// number of concurrent sessions, not all sessions ever seen. Sessions
+    /// without timestamps stay until the end.
+    fn sweep_sessions(&mut self) {
+        let Some((_, now)) = self.time_range else {
+            return;
+        };
+        let cutoff = now - SESSION_EXPIRY_S;
+        let (groups, rollups) = (&mut self.groups, &self.rollups);
+        self.sessions.retain(|_, st| {
+            let idle = st.last_time.is_some_and(|t| t < cutoff);
+            if idle {
+                settle(groups, rollups, st);
+            }
+            !idle
+        });
     }
 
     /// Follows a session's landing view and whether it saw a second view.
@@ -154,10 +191,12 @@ impl Accumulator {
         let st = self.sessions.entry(session).or_insert(SessionState {
             landing: g,
             landing_time: time,
+            last_time: rec.time,
             landing_view: rec.view,
             multi: false,
             landing_lcp: lcp,
         });
+        st.last_time = st.last_time.max(rec.time);
         if st.landing_view == rec.view {
             if lcp.is_some() {
                 st.landing_lcp = lcp;
@@ -197,9 +236,9 @@ impl Accumulator {
             },
             metrics: BTreeMap::new(),
             whole_views: 0,
-            view_ids: HashSet::new(),
-            sessions: HashSet::new(),
-            users: HashSet::new(),
+            view_ids: Distinct::default(),
+            sessions: Distinct::default(),
+            users: Distinct::default(),
             users_per_day: HashMap::new(),
             landing: 0,
             bounced: 0,
@@ -223,16 +262,7 @@ impl Accumulator {
     /// segment baselines, sorted by page and segment.
     pub fn finish(mut self) -> Vec<SegmentBaseline> {
         for st in self.sessions.values() {
-            for &gi in &self.rollups[st.landing] {
-                let g = &mut self.groups[gi];
-                g.landing += 1;
-                g.bounced += u64::from(!st.multi);
-                if let Some(r) = st.landing_lcp {
-                    let slot = &mut g.landing_by_lcp[rating_index(r)];
-                    slot.0 += 1;
-                    slot.1 += u64::from(!st.multi);
-                }
-            }
+            settle(&mut self.groups, &self.rollups, st);
         }
         let (min, apdex_t) = (self.min_segment, &self.apdex_t);
         let mut out: Vec<SegmentBaseline> = self
@@ -245,17 +275,31 @@ impl Accumulator {
     }
 }
 
+/// Counts a finished session on its landing page (and roll-ups).
+fn settle(groups: &mut [Group], rollups: &[Vec<usize>], st: &SessionState) {
+    for &gi in &rollups[st.landing] {
+        let g = &mut groups[gi];
+        g.landing += 1;
+        g.bounced += u64::from(!st.multi);
+        if let Some(r) = st.landing_lcp {
+            let slot = &mut g.landing_by_lcp[rating_index(r)];
+            slot.0 += 1;
+            slot.1 += u64::from(!st.multi);
+        }
+    }
+}
+
 impl Group {
     fn finish(self, min_segment: u64, apdex_t: &BTreeMap<Metric, f64>) -> SegmentBaseline {
         let max_n = self.metrics.values().map(|m| m.n).max().unwrap_or(0);
         let mut ctx = Context {
-            page_views: self.whole_views + self.view_ids.len() as u64,
-            sessions: (!self.sessions.is_empty()).then_some(self.sessions.len() as u64),
-            active_users: (!self.users.is_empty()).then_some(self.users.len() as u64),
+            page_views: self.whole_views + self.view_ids.count(),
+            sessions: (!self.sessions.is_empty()).then(|| self.sessions.count()),
+            active_users: (!self.users.is_empty()).then(|| self.users.count()),
             users_per_day: self
                 .users_per_day
                 .iter()
-                .map(|(d, u)| (format_day(*d), u.len() as u64))
+                .map(|(d, u)| (format_day(*d), u.count()))
                 .collect(),
             ..Context::default()
         };
@@ -371,5 +415,40 @@ mod tests {
         assert_eq!(get("/c", Some("phone")).context.bounce_rate, Some(1.0));
         assert_eq!(get("/c", None).context.bounce_rate_by_lcp["good"], 1.0);
         assert_eq!(get("/c", None).context.users_per_day.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+    use crate::baseline::record::WEB_VITALS;
+
+    #[test]
+    fn idle_sessions_are_settled_and_forgotten_without_changing_results() {
+        let mut acc = Accumulator::new(BTreeMap::new(), 1);
+        let m = [(Metric::Lcp, 1000.0, WEB_VITALS)];
+        let n = 3 * SWEEP_EVERY;
+        for i in 0..n {
+            // Two views per session, a minute apart; a new session every 10 s.
+            let s = i / 2;
+            acc.add(&Record {
+                page: if i % 2 == 0 { "/" } else { "/next" },
+                segment: [None; 4],
+                time: Some(1_700_000_000 + s as i64 * 10 + (i % 2) as i64 * 60),
+                user: None,
+                session: Some(s),
+                view: View::Whole(i),
+                metrics: &m,
+            });
+        }
+        assert!(
+            acc.sessions.len() < 5_000,
+            "{} sessions still held",
+            acc.sessions.len()
+        );
+        let out = acc.finish();
+        let home = out.iter().find(|s| s.page == "/").unwrap();
+        assert_eq!(home.context.landing_sessions, Some(n / 2));
+        assert_eq!(home.context.bounce_rate, Some(0.0));
     }
 }

@@ -8,6 +8,7 @@ pub mod accum;
 mod boomerang;
 mod crux;
 mod csv;
+pub mod distinct;
 pub mod error;
 mod lines;
 mod merge;
