@@ -72,7 +72,7 @@ pub(crate) async fn measure(
     let mut sink = SampleSink::create(&opts.out_dir).map_err(Failure::usage)?;
     let quiet = opts.quiet;
     let runner = Runner::start(opts).await.map_err(Failure::infra)?;
-    let setups = vec![Arc::new(default_setup(scenario))];
+    let setups = setups(scenario, None);
     let jobs = run::plan::plan(
         0..scenario.scenario.runs,
         scenario.scenario.pages.len(),
@@ -103,14 +103,28 @@ pub(crate) async fn measure(
     Ok(batch.samples)
 }
 
-fn default_setup(scenario: &LoadedScenario) -> SessionSetup {
+/// One setup per profile for the candidate, and per profile for the
+/// reference build when one is measured alongside.
+fn setups(scenario: &LoadedScenario, reference: Option<&url::Url>) -> Vec<Arc<SessionSetup>> {
     let v = scenario.scenario.viewport;
-    SessionSetup {
-        profile: "default".into(),
-        viewport: (v.width, v.height),
-        variant: "candidate".into(),
-        ..SessionSetup::default()
+    let mut out = Vec::new();
+    for profile in &scenario.scenario.profiles {
+        out.push(Arc::new(SessionSetup::for_profile(
+            profile,
+            "candidate",
+            None,
+            (v.width, v.height),
+        )));
+        if let Some(url) = reference {
+            out.push(Arc::new(SessionSetup::for_profile(
+                profile,
+                "reference",
+                Some(url.clone()),
+                (v.width, v.height),
+            )));
+        }
     }
+    out
 }
 
 /// 0 when every page has at least one valid visit, else 3: a run that

@@ -19,6 +19,37 @@ pub struct SessionSetup {
     pub variant: String,
     /// Base URL override for this variant (e.g. the reference build).
     pub base_url: Option<url::Url>,
+    /// The shaping proxy each session gets (one per session, so concurrent
+    /// browsers never share a bandwidth budget).
+    pub proxy: Option<crate::throttle::ProxyConfig>,
+}
+
+impl SessionSetup {
+    /// How a session is put into `profile`'s conditions for `variant`.
+    pub fn for_profile(
+        profile: &crate::throttle::Profile,
+        variant: &str,
+        base_url: Option<url::Url>,
+        viewport: (u32, u32),
+    ) -> Self {
+        SessionSetup {
+            profile: profile.name.clone(),
+            browser_args: crate::throttle::chrome_args(profile, None),
+            cdp: crate::throttle::cdp_commands(profile)
+                .into_iter()
+                .map(|c| (c.method.to_string(), c.params))
+                .collect(),
+            viewport: profile
+                .device
+                .as_ref()
+                .map_or(viewport, |d| (d.width, d.height)),
+            variant: variant.to_string(),
+            base_url,
+            proxy: profile
+                .needs_proxy()
+                .then(|| crate::throttle::ProxyConfig::from_profile(profile)),
+        }
+    }
 }
 
 /// One unit of work: one page (or journey) visited once under one setup.

@@ -89,7 +89,29 @@ fn legs<'s>(ctx: &VisitContext<'s>, job: &Job) -> Vec<Leg<'s>> {
 pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job) -> Attempt {
     let legs = legs(ctx, job);
     let started = Instant::now();
-    let spec = session_spec(ctx, job);
+    let mut spec = session_spec(ctx, job);
+    // One shaping proxy per session: concurrent browsers never share a link.
+    let proxy = match &job.setup.proxy {
+        None => None,
+        Some(config) => match crate::throttle::proxy::start(0, config.clone()).await {
+            Ok(handle) => {
+                spec.extra_args.extend(handle.chrome_args());
+                Some(handle)
+            }
+            Err(e) => {
+                let s = failed(
+                    job,
+                    &legs[0],
+                    format!("cannot start the shaping proxy: {e}"),
+                );
+                return Attempt {
+                    samples: vec![s],
+                    error: Some(e.to_string()),
+                    setup_failure: true,
+                };
+            }
+        },
+    };
     let session = browser
         .session(&spec)
         .await
@@ -137,6 +159,9 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job) -> At
         }
     };
     let _ = session.close().await;
+    if let Some(proxy) = proxy {
+        proxy.shutdown().await;
+    }
     Attempt {
         samples,
         error,

@@ -185,6 +185,21 @@ fn validate(
             "use e.g. viewport = { width = 1280, height = 800 }",
         ));
     }
+    crate::throttle::check_unique(&scenario.profiles).map_err(|e| {
+        invalid(
+            "[[profile]]",
+            e.to_string(),
+            "give every [[profile]] its own name",
+        )
+    })?;
+    if scenario.profiles.is_empty() {
+        let v = scenario.viewport;
+        scenario
+            .profiles
+            .push(crate::throttle::Profile::default_for_viewport(
+                v.width, v.height,
+            ));
+    }
     let mut seen = std::collections::HashSet::new();
     for page in &scenario.pages {
         if page.name.trim().is_empty() || page.name.contains('/') {
@@ -286,6 +301,20 @@ impl LoadedScenario {
         }
         self.scenario.runs = runs;
         Ok(())
+    }
+
+    /// The baseline page key of a page: `field_page`, else its path with
+    /// ids folded the way `baseline import --page-by template` folds them.
+    pub fn field_page(&self, page: &Page) -> String {
+        page.field_page.clone().unwrap_or_else(|| {
+            let mut key = String::new();
+            crate::baseline::page::page_key(
+                &page.path,
+                crate::baseline::PageBy::Template,
+                &mut key,
+            );
+            key
+        })
     }
 
     /// The absolute URL of a page path (paths join the base URL).

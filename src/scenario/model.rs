@@ -31,6 +31,10 @@ pub struct Scenario {
     /// The team's own RUM agent, injected before page scripts; its beacons are captured.
     #[serde(default)]
     pub rum_agent: Option<RumAgentSpec>,
+    /// Field-like conditions; every page runs under every profile. Without
+    /// any, one `default` profile (no throttling, `viewport`) runs.
+    #[serde(default, rename = "profile")]
+    pub profiles: Vec<crate::throttle::Profile>,
     /// Pages (or journeys) to visit.
     #[serde(rename = "page")]
     pub pages: Vec<Page>,

@@ -135,3 +135,18 @@ fn overrides_are_validated() {
     );
     assert!(s.override_runs(0).is_err());
 }
+
+#[test]
+fn profiles_resolve_presets_and_default_to_one() {
+    let s = parse(SHOP, Path::new("shop.toml")).unwrap();
+    assert_eq!(s.scenario.profiles.len(), 1);
+    assert_eq!(s.scenario.profiles[0].name, "default");
+    let text = SHOP.replace(
+        "[[page]]",
+        "[[profile]]\nname = \"phone\"\npreset = \"lighthouse-mobile\"\n\n[[page]]",
+    );
+    let s = parse(&text, Path::new("shop.toml")).unwrap();
+    let p = &s.scenario.profiles[0];
+    assert_eq!(p.network.map(|n| n.rtt_ms), Some(150.0), "{p:?}");
+    assert!(p.needs_proxy());
+}
