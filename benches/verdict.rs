@@ -89,6 +89,7 @@ fn bench(c: &mut Criterion) {
                     field: Some(FieldBaseline {
                         baseline: &baseline,
                         segments: &segments,
+                        pages: &BTreeMap::new(),
                     }),
                 };
                 black_box(judge(black_box(&inputs), &options))

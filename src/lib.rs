@@ -14,6 +14,7 @@ pub mod cli;
 pub mod collect;
 pub mod demo;
 pub mod exit;
+pub mod gate;
 pub mod metric;
 pub mod report;
 pub mod run;
@@ -23,5 +24,6 @@ pub mod stats;
 pub mod throttle;
 pub mod verdict;
 
+pub use gate::{Gate, GateOutcome};
 pub use metric::Metric;
 pub use sample::Sample;

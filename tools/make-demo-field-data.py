@@ -31,7 +31,7 @@ out.writerow(["timestamp", "page_url", "device", "ect", "session_id", "user_id",
               "lcp", "fcp", "ttfb", "cls", "inp", "js_errors"])
 session = 0
 for day in range(1, 8):
-    for _ in range(160):
+    for _ in range(80):
         session += 1
         user = random.randrange(1, 700)
         form = "phone" if random.random() < 0.55 else "desktop"

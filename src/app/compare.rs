@@ -134,12 +134,14 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
         Some(p) => Some(read_baseline(p).map_err(Failure::usage)?),
         None => None,
     };
+    let no_pages = BTreeMap::new();
     let inputs = Inputs {
         candidate: &candidate,
         reference: reference.as_deref(),
         field: baseline.as_ref().map(|b| FieldBaseline {
             baseline: b,
             segments: &options.segments,
+            pages: &no_pages,
         }),
     };
     let gate = verdict::judge(&inputs, &options.verdict);

@@ -1,12 +1,14 @@
-//! `rumcheck run` and `rumcheck demo`.
+//! `rumcheck run` and `rumcheck demo`: flags → validated options → gate →
+//! summary, verdict table → exit code.
 
-use crate::browser::BrowserOptions;
-use crate::cli::run::{BrowserArgs, DemoArgs, RunArgs};
-use crate::exit::{self, Failure};
-use crate::run::{self, RunOptions, Runner, SampleSink, SessionSetup};
-use crate::sample::Sample;
-use crate::scenario::{self, LoadedScenario};
-use std::sync::Arc;
+use crate::browser::{BrowserError, BrowserOptions};
+use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, RunArgs};
+use crate::demo::DemoKnobs;
+use crate::exit::Failure;
+use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::run::{self, RunError, RunOptions};
+use crate::scenario;
+use crate::verdict::{self, VerdictOptions};
 
 impl RunOptions {
     /// Validates the browser and output flags.
@@ -15,7 +17,7 @@ impl RunOptions {
             .webdriver
             .as_deref()
             .map(|u| {
-                url::Url::parse(u).map_err(|e| crate::browser::BrowserError::BadUrl {
+                url::Url::parse(u).map_err(|e| BrowserError::BadUrl {
                     url: u.to_string(),
                     reason: e.to_string(),
                 })
@@ -23,7 +25,7 @@ impl RunOptions {
             .transpose()
             .map_err(Failure::usage)?;
         if args.concurrency == 0 {
-            return Err(Failure::usage(run::RunError::Concurrency));
+            return Err(Failure::usage(RunError::Concurrency));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if args.concurrency > cores {
@@ -45,112 +47,138 @@ impl RunOptions {
     }
 }
 
+impl VerdictOptions {
+    /// Validates `--alpha` and `--threshold`.
+    pub fn from_cli_arguments(args: &GateArgs) -> Result<Self, Failure> {
+        let mut options = VerdictOptions {
+            alpha: args.alpha,
+            ..VerdictOptions::default()
+        };
+        for t in &args.threshold {
+            let (metric, threshold) = verdict::parse_threshold(t).map_err(Failure::usage)?;
+            options.thresholds.insert(metric, threshold);
+        }
+        options.validate().map_err(Failure::usage)?;
+        Ok(options)
+    }
+}
+
+fn parse_runs(text: &str, cap: u32) -> Result<Runs, Failure> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(Runs::Auto { cap });
+    }
+    match text.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(Runs::Fixed(n)),
+        _ => Err(Failure::usage(anyhow::anyhow!(
+            "--runs {text:?}: expected a number of visits (at least 1) or `auto`"
+        ))),
+    }
+}
+
+fn gate_failure(e: GateError) -> Failure {
+    let code = e.exit_code();
+    Failure {
+        code,
+        error: e.into(),
+    }
+}
+
 /// `rumcheck run SCENARIO`.
 pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let mut scenario = scenario::load(&args.scenario).map_err(Failure::usage)?;
     if let Some(base) = &args.base_url {
         scenario.override_base_url(base).map_err(Failure::usage)?;
     }
-    if let Some(runs) = &args.runs {
-        let n = runs.parse::<u32>().map_err(|_| {
-            Failure::usage(anyhow::anyhow!(
-                "--runs {runs:?}: expected a number of visits or `auto`"
-            ))
-        })?;
-        scenario.override_runs(n).map_err(Failure::usage)?;
-    }
+    let cap = scenario
+        .scenario
+        .max_runs
+        .unwrap_or(scenario.scenario.runs.max(40));
+    let runs = args
+        .runs
+        .as_deref()
+        .map(|r| parse_runs(r, cap))
+        .transpose()?;
+    let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
-    let samples = measure(&scenario, opts).await?;
-    Ok(run_exit_code(&scenario, &samples))
+    let quiet = opts.quiet;
+    let mut gate = Gate::from_scenario(scenario)
+        .verdict_options(verdict)
+        .run_options(opts);
+    if let Some(b) = &args.baseline {
+        gate = gate.baseline(b);
+    }
+    if let Some(r) = &args.reference_samples {
+        gate = gate.reference_samples(r);
+    }
+    if let Some(u) = &args.reference_url {
+        gate = gate.reference_url(u);
+    }
+    if let Some(r) = runs {
+        gate = gate.runs(r);
+    }
+    if !quiet {
+        announce(&gate);
+    }
+    let outcome = gate.run().await.map_err(gate_failure)?;
+    Ok(finish(&outcome))
 }
 
-/// Runs every page of a scenario `runs` times and prints the summary.
-pub(crate) async fn measure(
-    scenario: &LoadedScenario,
-    opts: RunOptions,
-) -> Result<Vec<Sample>, Failure> {
-    let mut sink = SampleSink::create(&opts.out_dir).map_err(Failure::usage)?;
-    let quiet = opts.quiet;
-    let runner = Runner::start(opts).await.map_err(Failure::infra)?;
-    let setups = setups(scenario, None);
-    let jobs = run::plan::plan(
-        0..scenario.scenario.runs,
-        scenario.scenario.pages.len(),
-        &setups,
+fn announce(gate: &Gate) {
+    let s = gate.scenario();
+    eprintln!(
+        "rumcheck: {} — {} page(s) × {} profile(s) on {}",
+        s.scenario.name,
+        s.scenario.pages.len(),
+        s.scenario.profiles.len(),
+        s.base_url
     );
-    if !quiet {
-        eprintln!(
-            "rumcheck: {} — {} page(s) × {} run(s) on {}",
-            scenario.scenario.name,
-            scenario.scenario.pages.len(),
-            scenario.scenario.runs,
-            scenario.base_url
+}
+
+/// Prints the summary and the verdict, and returns the exit code.
+fn finish(outcome: &GateOutcome) -> u8 {
+    println!("{}", run::summary::render(&outcome.samples));
+    println!(
+        "browser: {}\nsamples: {} ({} runs per page and profile)",
+        outcome.browser,
+        outcome.samples_path.display(),
+        outcome.runs
+    );
+    if let Some(v) = &outcome.verdict {
+        print!(
+            "\n{}",
+            crate::report::terminal::render(v, crate::report::terminal::use_color())
         );
     }
-    let batch = runner.run_batch(scenario, jobs, &mut sink).await;
-    let version = runner.browser_version().to_string();
-    runner.shutdown().await;
-    let batch = batch.map_err(Failure::usage)?;
-    println!("{}", run::summary::render(&batch.samples));
-    println!("browser: {version}\nsamples: {}", sink.path().display());
-    if batch.interrupted {
-        return Err(Failure::infra(anyhow::anyhow!(
-            "interrupted; the {} samples measured so far are in {}",
-            batch.samples.len(),
-            sink.path().display()
-        )));
-    }
-    Ok(batch.samples)
-}
-
-/// One setup per profile for the candidate, and per profile for the
-/// reference build when one is measured alongside.
-fn setups(scenario: &LoadedScenario, reference: Option<&url::Url>) -> Vec<Arc<SessionSetup>> {
-    let v = scenario.scenario.viewport;
-    let mut out = Vec::new();
-    for profile in &scenario.scenario.profiles {
-        out.push(Arc::new(SessionSetup::for_profile(
-            profile,
-            "candidate",
-            None,
-            (v.width, v.height),
-        )));
-        if let Some(url) = reference {
-            out.push(Arc::new(SessionSetup::for_profile(
-                profile,
-                "reference",
-                Some(url.clone()),
-                (v.width, v.height),
-            )));
-        }
-    }
-    out
-}
-
-/// 0 when every page has at least one valid visit, else 3: a run that
-/// measured nothing for a page must not look like a pass.
-fn run_exit_code(scenario: &LoadedScenario, samples: &[Sample]) -> u8 {
-    let missing: Vec<&str> = scenario
-        .scenario
-        .pages
-        .iter()
-        .map(|p| p.name.as_str())
-        .filter(|name| !samples.iter().any(|s| s.ok && (s.page == *name)))
-        .collect();
-    if missing.is_empty() {
-        exit::PASS
-    } else {
+    let missing = outcome.pages_without_valid_visit();
+    if outcome.verdict.is_none() && !missing.is_empty() {
         eprintln!(
             "error: no valid visit of page(s) {}; see the failures above",
             missing.join(", ")
         );
-        exit::INCONCLUSIVE
     }
+    outcome.exit_code()
 }
 
 /// `rumcheck demo`.
 pub async fn demo(args: DemoArgs) -> Result<u8, Failure> {
-    Err(Failure::usage(anyhow::anyhow!(
-        "`rumcheck demo` is not built yet: {args:?}"
-    )))
+    let knobs = DemoKnobs::parse(&args.regress).map_err(Failure::usage)?;
+    let mut opts = RunOptions::from_cli_arguments(&args.browser)?;
+    if args.browser.concurrency == 1 {
+        // Two browsers on two cores barely change the spread (measured) and halve the wait.
+        opts.concurrency = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    }
+    if !opts.quiet {
+        eprintln!(
+            "rumcheck demo: serving the demo shop twice on 127.0.0.1 (reference build, and the candidate{}) and gating the candidate",
+            if knobs.is_baseline() {
+                ""
+            } else {
+                " with --regress"
+            }
+        );
+    }
+    let outcome = crate::demo::gate::run(knobs, args.runs, opts)
+        .await
+        .map_err(gate_failure)?;
+    Ok(finish(&outcome))
 }

@@ -5,6 +5,7 @@
 //! third-party widget from another origin, a failing API call and an
 //! uncaught JavaScript error. [`DemoKnobs`] make a slower build on purpose.
 
+pub mod gate;
 mod knobs;
 mod pages;
 

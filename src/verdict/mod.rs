@@ -53,6 +53,9 @@ pub struct FieldBaseline<'a> {
     pub baseline: &'a Baseline,
     /// Profile name → segment; profiles not listed use the all-users segment.
     pub segments: &'a BTreeMap<String, SegmentKey>,
+    /// Sample page name → baseline page key (e.g. `product` → `/product/:id`);
+    /// pages not listed are looked up by their name.
+    pub pages: &'a BTreeMap<String, String>,
 }
 
 /// What to judge.
@@ -137,7 +140,8 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
 
         let field_segment = inputs.field.and_then(|f| {
             let key = f.segments.get(profile).cloned().unwrap_or_default();
-            match f.baseline.find(page, &key) {
+            let field_page = f.pages.get(page).map_or(page.as_str(), String::as_str);
+            match f.baseline.find(field_page, &key) {
                 None => {
                     notes.push(format!("no field segment for page {page} [{profile}]: field check skipped"));
                     None

@@ -251,6 +251,7 @@ fn vs_field(cand: &[Sample], b: &Baseline) -> GateResult {
             field: Some(FieldBaseline {
                 baseline: b,
                 segments: &segments,
+                pages: &BTreeMap::new(),
             }),
         },
         &opts(),

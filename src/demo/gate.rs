@@ -1,0 +1,76 @@
+//! `rumcheck demo`: the whole loop on the embedded shop. Two builds of the
+//! shop run side by side on loopback — the reference ("production") and the
+//! candidate (slower when `--regress` knobs are given) — and the candidate is
+//! gated against the reference in the lab and against a bundled RUM baseline.
+
+use super::{DemoKnobs, serve};
+use crate::baseline::{Baseline, Format, ImportError, ImportOptions, Importer};
+use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::run::RunOptions;
+use crate::scenario::{LoadedScenario, ScenarioError, parse};
+use std::path::Path;
+
+/// The demo scenario (also in `scenarios/demo.toml`).
+pub const SCENARIO: &str = include_str!("../../scenarios/demo.toml");
+
+/// The demo shop's made-up RUM export (see tools/make-demo-field-data.py):
+/// a week of page views with LCP, FCP, TTFB, CLS, INP per page and device.
+pub const FIELD_CSV: &str = include_str!("field.csv");
+
+/// The bundled scenario, pointed at `base_url`.
+pub fn scenario(base_url: &str) -> Result<LoadedScenario, ScenarioError> {
+    let mut s = parse(SCENARIO, Path::new("scenarios/demo.toml"))?;
+    s.override_base_url(base_url)?;
+    Ok(s)
+}
+
+/// The demo baseline, imported from [`FIELD_CSV`] the way
+/// `rumcheck baseline import field.csv --format csv` would.
+pub fn baseline() -> Result<Baseline, ImportError> {
+    let mut importer = Importer::new(ImportOptions::new(Format::Csv));
+    importer.read("demo/field.csv", FIELD_CSV.as_bytes())?;
+    importer.finish()
+}
+
+/// Serves both builds, runs the gate, stops the servers.
+pub async fn run(
+    knobs: DemoKnobs,
+    runs: Option<u32>,
+    options: RunOptions,
+) -> Result<GateOutcome, GateError> {
+    let serve_err = |e: std::io::Error| {
+        GateError::Run(crate::run::RunError::Output {
+            path: "127.0.0.1:0".into(),
+            source: e,
+        })
+    };
+    let reference = serve(DemoKnobs::default()).await.map_err(serve_err)?;
+    let candidate = serve(knobs).await.map_err(serve_err)?;
+    let scenario = scenario(&candidate.base_url())?;
+    let baseline_path = options.out_dir.join("demo-baseline.json");
+    std::fs::create_dir_all(&options.out_dir)
+        .and_then(|()| {
+            let b = baseline().map_err(std::io::Error::other)?;
+            std::fs::write(
+                &baseline_path,
+                serde_json::to_vec_pretty(&b).map_err(std::io::Error::other)?,
+            )
+        })
+        .map_err(|e| {
+            GateError::Run(crate::run::RunError::Output {
+                path: baseline_path.clone(),
+                source: e,
+            })
+        })?;
+    let mut gate = Gate::from_scenario(scenario)
+        .baseline(&baseline_path)
+        .reference_url(reference.base_url())
+        .run_options(options);
+    if let Some(n) = runs {
+        gate = gate.runs(Runs::Fixed(n));
+    }
+    let outcome = gate.run().await;
+    candidate.stop().await;
+    reference.stop().await;
+    outcome
+}

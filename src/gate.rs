@@ -1,0 +1,388 @@
+//! The gate: run a scenario, judge it against the lab reference and the
+//! field baseline, and say pass / regression / inconclusive. `rumcheck run
+//! --baseline`, `rumcheck demo` and the library API (for `cargo test`) all
+//! go through here.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), rumcheck::gate::GateError> {
+//! rumcheck::Gate::new("scenarios/shop.toml")?
+//!     .baseline("baselines/shop.json")
+//!     .run()
+//!     .await?
+//!     .assert_pass();
+//! # Ok(()) }
+//! ```
+
+use crate::baseline::{ImportError, SegmentKey, read_baseline};
+use crate::browser::BrowserOptions;
+use crate::exit;
+use crate::run::{Job, RunError, RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
+use crate::sample::{Sample, SampleError, read_samples};
+use crate::scenario::{self, LoadedScenario, ScenarioError, Step};
+use crate::verdict::{
+    self, FieldBaseline, GateResult, Inputs, OptionsError, VerdictOptions, sequential,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a gate could not produce a verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The scenario is unusable.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The baseline file is unusable.
+    #[error(transparent)]
+    Baseline(#[from] ImportError),
+    /// The reference samples file is unusable.
+    #[error(transparent)]
+    Samples(#[from] SampleError),
+    /// A verdict option is invalid.
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    /// A reference URL is invalid.
+    #[error(
+        "--reference-url {0:?} is not a valid http(s) URL\n  hint: pass the production build's base URL, e.g. https://shop.example.com"
+    )]
+    ReferenceUrl(String),
+    /// Browsers or output failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// Ctrl-C.
+    #[error("interrupted; the {measured} samples measured so far are in {path}")]
+    Interrupted {
+        /// Samples written.
+        measured: usize,
+        /// Where.
+        path: PathBuf,
+    },
+}
+
+impl GateError {
+    /// The exit code this error should produce: 2 for bad input, 3 for infrastructure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            GateError::Run(RunError::Browser(_)) | GateError::Interrupted { .. } => {
+                exit::INCONCLUSIVE
+            }
+            _ => exit::USAGE,
+        }
+    }
+}
+
+/// How many visits per page × profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// Exactly this many.
+    Fixed(u32),
+    /// Adaptive: batches until every decision is resolved or `cap` is reached.
+    Auto {
+        /// Upper bound.
+        cap: u32,
+    },
+}
+
+/// A gate, configured step by step (builder style).
+pub struct Gate {
+    scenario: LoadedScenario,
+    baseline: Option<PathBuf>,
+    reference_samples: Option<PathBuf>,
+    reference_url: Option<String>,
+    runs: Option<Runs>,
+    verdict: VerdictOptions,
+    run: RunOptions,
+    observer: Option<Box<dyn FnMut(&[Sample], Option<&GateResult>) + Send>>,
+}
+
+/// What a gate measured and decided.
+pub struct GateOutcome {
+    /// Every visit, failed ones included.
+    pub samples: Vec<Sample>,
+    /// The verdict; `None` when there was nothing to compare with.
+    pub verdict: Option<GateResult>,
+    /// Visits per page × profile actually run.
+    pub runs: u32,
+    /// Browser version.
+    pub browser: String,
+    /// Where the samples were written.
+    pub samples_path: PathBuf,
+}
+
+impl Gate {
+    /// A gate for the scenario file at `path`, with default options
+    /// (α = 0.05, default thresholds, samples in `rumcheck-out/`).
+    pub fn new(path: impl AsRef<Path>) -> Result<Gate, GateError> {
+        Ok(Gate::from_scenario(scenario::load(path.as_ref())?))
+    }
+
+    /// A gate for an already loaded scenario.
+    pub fn from_scenario(scenario: LoadedScenario) -> Gate {
+        Gate {
+            scenario,
+            baseline: None,
+            reference_samples: None,
+            reference_url: None,
+            runs: None,
+            verdict: VerdictOptions::default(),
+            run: RunOptions {
+                browser: BrowserOptions::default(),
+                concurrency: 1,
+                out_dir: PathBuf::from("rumcheck-out"),
+                quiet: true,
+            },
+            observer: None,
+        }
+    }
+
+    /// Judge against this field baseline (written by `rumcheck baseline import`).
+    pub fn baseline(mut self, path: impl AsRef<Path>) -> Gate {
+        self.baseline = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Judge against these recorded reference samples.
+    pub fn reference_samples(mut self, path: impl AsRef<Path>) -> Gate {
+        self.reference_samples = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Measure this base URL (the production build) interleaved with the candidate.
+    pub fn reference_url(mut self, url: impl Into<String>) -> Gate {
+        self.reference_url = Some(url.into());
+        self
+    }
+
+    /// Visits per page × profile.
+    pub fn runs(mut self, runs: Runs) -> Gate {
+        self.runs = Some(runs);
+        self
+    }
+
+    /// Verdict options (α, thresholds, minimum valid visits…).
+    pub fn verdict_options(mut self, options: VerdictOptions) -> Gate {
+        self.verdict = options;
+        self
+    }
+
+    /// Browser, concurrency and output options.
+    pub fn run_options(mut self, options: RunOptions) -> Gate {
+        self.run = options;
+        self
+    }
+
+    /// Called after every batch with all samples so far and the provisional
+    /// verdict, e.g. to rewrite report files so a crash keeps partial results.
+    pub fn on_batch(
+        mut self,
+        f: impl FnMut(&[Sample], Option<&GateResult>) + Send + 'static,
+    ) -> Gate {
+        self.observer = Some(Box::new(f));
+        self
+    }
+
+    /// The scenario being gated.
+    pub fn scenario(&self) -> &LoadedScenario {
+        &self.scenario
+    }
+
+    /// Runs the scenario and judges it.
+    pub async fn run(mut self) -> Result<GateOutcome, GateError> {
+        self.verdict.validate()?;
+        let baseline = self.baseline.as_deref().map(read_baseline).transpose()?;
+        let reference = self
+            .reference_samples
+            .as_deref()
+            .map(read_samples)
+            .transpose()?;
+        let reference_url = self
+            .reference_url
+            .as_deref()
+            .map(|u| match url::Url::parse(u) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+                _ => Err(GateError::ReferenceUrl(u.to_string())),
+            })
+            .transpose()?;
+        let judged = baseline.is_some() || reference.is_some() || reference_url.is_some();
+        let setups = setups(&self.scenario, reference_url.as_ref());
+        let segments: BTreeMap<String, SegmentKey> = self
+            .scenario
+            .scenario
+            .profiles
+            .iter()
+            .map(|p| (p.name.clone(), p.segment.clone()))
+            .collect();
+        let pages = field_pages(&self.scenario);
+
+        let mut sink = SampleSink::create(&self.run.out_dir)?;
+        let runner = Runner::start(self.run.clone()).await?;
+        let runs = self
+            .runs
+            .unwrap_or(Runs::Fixed(self.scenario.scenario.runs));
+        let pages_n = self.scenario.scenario.pages.len();
+        let mut samples: Vec<Sample> = Vec::new();
+        let judge = |samples: &[Sample], level: Option<(&crate::stats::SpendingPlan, usize)>| {
+            let inputs = Inputs {
+                candidate: samples,
+                reference: reference.as_deref(),
+                field: baseline.as_ref().map(|b| FieldBaseline {
+                    baseline: b,
+                    segments: &segments,
+                    pages: &pages,
+                }),
+            };
+            match level {
+                Some((plan, look)) => sequential::step(&inputs, &self.verdict, plan, look),
+                None => sequential::Step::Stop(verdict::judge(&inputs, &self.verdict)),
+            }
+        };
+        let mut done = 0u32;
+        let outcome = loop {
+            let (target, spending) = match runs {
+                Runs::Fixed(n) => (n, None),
+                Runs::Auto { cap } => {
+                    let plan = sequential::plan(self.verdict.alpha, cap as usize).map_err(|e| {
+                        GateError::Options(OptionsError::Threshold {
+                            given: "--runs auto".into(),
+                            reason: e.to_string(),
+                        })
+                    })?;
+                    let look = plan
+                        .looks
+                        .iter()
+                        .position(|&l| l as u32 > done)
+                        .unwrap_or(plan.looks.len() - 1);
+                    (plan.looks[look] as u32, Some((plan, look)))
+                }
+            };
+            let jobs: Vec<Job> = plan(done..target, pages_n, &setups);
+            let batch = runner.run_batch(&self.scenario, jobs, &mut sink).await;
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) => {
+                    runner.shutdown().await;
+                    return Err(e.into());
+                }
+            };
+            samples.extend(batch.samples);
+            done = target;
+            if batch.interrupted {
+                runner.shutdown().await;
+                return Err(GateError::Interrupted {
+                    measured: samples.len(),
+                    path: sink.path().to_path_buf(),
+                });
+            }
+            if !judged {
+                if let Some(f) = self.observer.as_mut() {
+                    f(&samples, None);
+                }
+                break None;
+            }
+            let step = judge(&samples, spending.as_ref().map(|(p, l)| (p, *l)));
+            match step {
+                sequential::Step::Stop(result) => {
+                    if let Some(f) = self.observer.as_mut() {
+                        f(&samples, Some(&result));
+                    }
+                    break Some(result);
+                }
+                sequential::Step::Continue { provisional, .. } => {
+                    if let Some(f) = self.observer.as_mut() {
+                        f(&samples, Some(&provisional));
+                    }
+                }
+            }
+        };
+        let browser = runner.browser_version().to_string();
+        runner.shutdown().await;
+        Ok(GateOutcome {
+            samples,
+            verdict: outcome,
+            runs: done,
+            browser,
+            samples_path: sink.path().to_path_buf(),
+        })
+    }
+}
+
+/// One setup per profile for the candidate, and per profile for the
+/// reference build when one is measured alongside (interleaved in the plan).
+pub fn setups(scenario: &LoadedScenario, reference: Option<&url::Url>) -> Vec<Arc<SessionSetup>> {
+    let v = scenario.scenario.viewport;
+    let mut out = Vec::new();
+    for profile in &scenario.scenario.profiles {
+        out.push(Arc::new(SessionSetup::for_profile(
+            profile,
+            "candidate",
+            None,
+            (v.width, v.height),
+        )));
+        if let Some(url) = reference {
+            out.push(Arc::new(SessionSetup::for_profile(
+                profile,
+                "reference",
+                Some(url.clone()),
+                (v.width, v.height),
+            )));
+        }
+    }
+    out
+}
+
+/// Sample page name → baseline page key, for pages and journey legs.
+pub fn field_pages(scenario: &LoadedScenario) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for page in &scenario.scenario.pages {
+        out.insert(page.name.clone(), scenario.field_page(page));
+        for step in &page.steps {
+            if let Step::Navigate(n) = step {
+                out.insert(
+                    format!("{}/{}", page.name, n.name()),
+                    crate::scenario::template(n.path()),
+                );
+            }
+        }
+    }
+    out
+}
+
+impl GateOutcome {
+    /// 0 pass, 1 regression, 3 inconclusive; without a verdict, 0 when every
+    /// page has a valid visit and 3 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match &self.verdict {
+            Some(v) => v.exit_code(),
+            None if self.pages_without_valid_visit().is_empty() => exit::PASS,
+            None => exit::INCONCLUSIVE,
+        }
+    }
+
+    /// Pages (and journey legs) that have failed visits but not a single valid one.
+    pub fn pages_without_valid_visit(&self) -> Vec<String> {
+        let mut pages: Vec<String> = self.samples.iter().map(|s| s.page.clone()).collect();
+        pages.sort();
+        pages.dedup();
+        pages.retain(|p| !self.samples.iter().any(|s| s.ok && &s.page == p));
+        pages
+    }
+
+    /// Panics with the verdict table unless the gate passed: the assertion
+    /// for a team's own `cargo test`.
+    #[track_caller]
+    pub fn assert_pass(&self) {
+        if self.exit_code() != exit::PASS {
+            let table = match &self.verdict {
+                Some(v) => crate::report::terminal::render(v, false),
+                None => format!(
+                    "no valid visit of: {}",
+                    self.pages_without_valid_visit().join(", ")
+                ),
+            };
+            panic!(
+                "rumcheck gate did not pass (exit {}):\n{table}",
+                self.exit_code()
+            );
+        }
+    }
+}
