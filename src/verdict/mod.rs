@@ -177,7 +177,9 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                     add(lab::measure(page, profile, metric, &x, &y, options, level));
                 }
             }
-            if let Some(seg) = field_segment {
+            // A metric the lab never saw (no interaction → no INP) has nothing to hold against the field.
+            let lab_saw_it = !x.is_empty() || reason.is_some();
+            if let Some(seg) = field_segment.filter(|_| lab_saw_it) {
                 if let Some(mb) = seg.metrics.get(&metric) {
                     if let Some(c) = field::measure(page, profile, metric, &x, mb, options, level) {
                         add(c);
