@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::Failure;
 
 mod baseline;
+mod calibrate;
 mod compare;
 mod init;
 mod run;
@@ -18,6 +19,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Init(args) => init::main(args),
         Command::Run(args) => with_runtime(|| run::run(args)),
         Command::Demo(args) => with_runtime(|| run::demo(args)),
+        Command::CalibrateHost(args) => with_runtime(|| calibrate::main(args)),
     };
     match result {
         Ok(code) => code,

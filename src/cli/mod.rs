@@ -31,6 +31,19 @@ pub enum Command {
     Baseline(baseline::BaselineCommand),
     /// Write a starter scenario for a URL and print the next commands.
     Init(InitArgs),
+    /// Measure how faithfully this machine reproduces profiles (requested vs measured RTT, bandwidth, CPU).
+    CalibrateHost(CalibrateArgs),
+}
+
+/// `rumcheck calibrate-host [SCENARIO]`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateArgs {
+    /// Calibrate this scenario's profiles (default: lighthouse-mobile, lighthouse-desktop and the 4g network).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<std::path::PathBuf>,
+    /// Browser options.
+    #[command(flatten)]
+    pub browser: run::BrowserArgs,
 }
 
 /// `rumcheck init URL`.

@@ -1,6 +1,7 @@
 //! Orchestration: plan, run jobs on K browsers, retry failed visits, show
 //! progress, and write every sample to `samples.ndjson` as it arrives.
 
+pub mod calibrate;
 pub mod plan;
 mod steps;
 pub mod summary;
