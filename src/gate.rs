@@ -83,6 +83,9 @@ pub enum Runs {
     },
 }
 
+/// Called after every batch with all samples so far and the provisional verdict.
+pub type BatchObserver = dyn FnMut(&[Sample], Option<&GateResult>) + Send;
+
 /// A gate, configured step by step (builder style).
 pub struct Gate {
     scenario: LoadedScenario,
@@ -92,7 +95,7 @@ pub struct Gate {
     runs: Option<Runs>,
     verdict: VerdictOptions,
     run: RunOptions,
-    observer: Option<Box<dyn FnMut(&[Sample], Option<&GateResult>) + Send>>,
+    observer: Option<Box<BatchObserver>>,
 }
 
 /// What a gate measured and decided.
