@@ -151,12 +151,17 @@ async fn measure(
             .await?
             .as_f64()
             .ok_or(CalibrateError::Missing("TTFB"))?;
+        // Download first at full CPU speed: a throttled renderer would add
+        // its own slowness to what should be the network's.
+        session.cdp("Emulation.setCPUThrottlingRate", serde_json::json!({ "rate": 1 })).await?;
         let download = session
             .client()
             .execute_async(DOWNLOAD_JS, vec![])
             .await
             .map_err(|e| BrowserError::command("downloading the probe", e))?;
         let download = download[0].as_f64().filter(|v| *v >= 0.0).ok_or(CalibrateError::Missing("download time"))?;
+        let rate = profile.map_or(1.0, |p| p.cpu_slowdown);
+        session.cdp("Emulation.setCPUThrottlingRate", serde_json::json!({ "rate": rate })).await?;
         // The median of three busy loops resists a stray scheduler hiccup.
         let mut busy = Vec::new();
         for _ in 0..3 {

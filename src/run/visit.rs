@@ -215,14 +215,19 @@ async fn run_legs(
         let started_at = now_rfc3339();
         let page_started = Instant::now();
         let mut log = Vec::new();
-        session.goto(&leg.url).await.map_err(|e| (i, e.into()))?;
-        check_navigation(session, &leg.url)
-            .await
-            .map_err(|e| (i, e))?;
+        let note = match session.goto(&leg.url).await {
+            Ok(()) => check_navigation(session, &leg.url).await.map_err(|e| (i, e))?,
+            // The load event did not come in time (a hung third party, say):
+            // the visit still happened, and the collector says what rendered.
+            Err(BrowserError::Command { source, .. }) if source.is_timeout() => {
+                Some(format!("no load event within {} ms", ctx.scenario.scenario.timeouts.page_load_ms))
+            }
+            Err(e) => return Err((i, e.into())),
+        };
         log.push(StepLog {
             step: format!("load {}", leg.url),
             ms: ms(page_started.elapsed()),
-            error: None,
+            error: note,
         });
         for step in &leg.steps {
             index += 1;
@@ -263,30 +268,35 @@ async fn run_legs(
 }
 
 /// chromedriver reports success for error pages, so look at what loaded:
-/// Chrome's network-error page, or an HTTP error status.
-async fn check_navigation(session: &Session, url: &str) -> Result<(), VisitError> {
+/// Chrome's network-error page, or an HTTP error status. A renderer that
+/// does not answer in time (a hung synchronous third-party script blocks
+/// it) is not a failed visit: it is what that visit was like, and the
+/// collector still tells what rendered. Returns a note for the step log.
+async fn check_navigation(session: &Session, url: &str) -> Result<Option<String>, VisitError> {
     let v = session
         .eval(
             "const n = performance.getEntriesByType('navigation')[0];
              const code = document.querySelector('.error-code');
              return [location.protocol, n ? n.responseStatus : 0, code ? code.textContent : ''];",
         )
-        .await?;
+        .await;
+    let v = match v {
+        Ok(v) => v,
+        Err(BrowserError::Command { source, .. }) if source.is_timeout() || source.is_script_timeout() => {
+            return Ok(Some("the page was still loading: its renderer did not answer (e.g. blocked by a hung synchronous script)".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let protocol = v[0].as_str().unwrap_or_default();
     let status = v[1].as_u64().unwrap_or(0);
     if protocol == "chrome-error:" {
-        let code = v[2]
-            .as_str()
-            .filter(|c| !c.is_empty())
-            .unwrap_or("network error");
-        return Err(VisitError::Load(format!(
-            "the browser could not load {url}: {code}"
-        )));
+        let code = v[2].as_str().filter(|c| !c.is_empty()).unwrap_or("network error");
+        return Err(VisitError::Load(format!("the browser could not load {url}: {code}")));
     }
     if status >= 400 {
         return Err(VisitError::Load(format!("HTTP {status} for {url}")));
     }
-    Ok(())
+    Ok(None)
 }
 
 fn failed(job: &Job, leg: &Leg<'_>, error: String) -> Sample {

@@ -11,3 +11,4 @@ mod gate_validity;
 mod oracle;
 mod run_cli;
 mod support;
+mod throttle_browser;

@@ -183,3 +183,9 @@ pub async fn click(session: &Session, selector: &str) {
         .unwrap_or_else(|e| panic!("clicking {selector}: {e}"));
     let _ = client.release_actions().await;
 }
+
+/// Holds the browser-test lock for tests that start their own browsers
+/// (through the runner or calibration) instead of [`with_session`].
+pub async fn browser_lock() -> tokio::sync::MutexGuard<'static, ()> {
+    BROWSER_LOCK.lock().await
+}
