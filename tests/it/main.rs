@@ -3,3 +3,4 @@
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
 mod support;
+mod throttle_proxy;
