@@ -7,6 +7,7 @@ use crate::exit::Failure;
 
 mod baseline;
 mod compare;
+mod profiles;
 mod run;
 
 /// Runs a parsed command line and returns the process exit code.
@@ -16,6 +17,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Compare(args) => compare::main(args),
         Command::Run(args) => with_runtime(|| run::run(args)),
         Command::Demo(args) => with_runtime(|| run::demo(args)),
+        Command::Profiles => profiles::main(),
     };
     match result {
         Ok(code) => code,

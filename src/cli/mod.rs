@@ -29,4 +29,6 @@ pub enum Command {
     /// Import, show and merge real-user baselines.
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
+    /// List the network, device and profile presets a scenario's `[[profile]]` can name.
+    Profiles,
 }

@@ -468,3 +468,48 @@ async fn a_profile_switches_the_running_proxy() {
     assert!(slow.ttfb >= Duration::from_millis(120), "{:?}", slow.ttfb);
     assert_eq!(proxy.chrome_args()[1], "--proxy-bypass-list=<-loopback>");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accuracy_check_reports_requested_vs_measured() {
+    let _turn = TIMING.lock().await;
+    let cable = rumcheck::throttle::presets::network("cable")
+        .unwrap()
+        .conditions;
+    let check = rumcheck::throttle::accuracy::measure(&cable).await.unwrap();
+    println!("cable: {}", check.summary());
+    // Never better than requested; close to it on a quiet machine.
+    assert!(check.rtt_ms >= cable.rtt_ms, "{}", check.summary());
+    assert!(
+        check.new_connection_ttfb_ms >= 2.0 * cable.rtt_ms,
+        "{}",
+        check.summary()
+    );
+    assert!(
+        check.down_kbps <= cable.down_kbps * 1.02,
+        "{}",
+        check.summary()
+    );
+    assert!(check.up_kbps <= cable.up_kbps * 1.02, "{}", check.summary());
+    assert!(check.within(0.25), "{}", check.summary());
+}
+
+#[test]
+fn profiles_command_lists_the_presets() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+        .arg("profiles")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        "slow-4g",
+        "cable",
+        "dsl",
+        "3gfast",
+        "lte",
+        "phone",
+        "lighthouse-mobile",
+    ] {
+        assert!(text.contains(name), "{name} missing:\n{text}");
+    }
+}
