@@ -513,3 +513,24 @@ fn profiles_command_lists_the_presets() {
         assert!(text.contains(name), "{name} missing:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jitter_varies_round_trips_around_the_rtt() {
+    let _turn = TIMING.lock().await;
+    let origin = origin().await;
+    let mut config = conditions(100.0, 100_000.0, 100_000.0);
+    config.shaping.jitter = Duration::from_millis(20);
+    let proxy = proxy::start(0, config).await.unwrap();
+    let mut conn = TcpStream::connect(proxy.addr()).await.unwrap();
+    exchange(&mut conn, &get(origin, "/")).await;
+    let mut ttfbs = Vec::new();
+    for _ in 0..12 {
+        ttfbs.push(ms(exchange(&mut conn, &get(origin, "/")).await.ttfb));
+    }
+    // Each direction is 50 ms ± 20 ms, so a round trip lies in [60, 140] ms.
+    assert!(ttfbs.iter().all(|&t| t >= 60.0), "{ttfbs:?}");
+    let min = ttfbs.iter().cloned().fold(f64::MAX, f64::min);
+    let max = ttfbs.iter().cloned().fold(0.0, f64::max);
+    assert!(max - min > 5.0, "no variation: {ttfbs:?}");
+    assert!(min < 140.0, "{ttfbs:?}");
+}

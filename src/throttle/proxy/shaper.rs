@@ -218,7 +218,11 @@ impl Shaper {
                 extra = rtt;
                 self.shared.stats.lost.fetch_add(1, Ordering::Relaxed);
             }
-            if paced > Instant::now() {
+            // Timers tick in whole ms: a sub-ms pacing sleep would only add a
+            // tick of latency. Running ahead by less than that keeps the rate,
+            // since bookings are in link time, and the arrival time below
+            // never moves earlier.
+            if paced > Instant::now() + Duration::from_millis(1) {
                 sleep_until(paced).await;
             }
             let left = paced.max(earliest);
