@@ -9,6 +9,7 @@ mod baseline;
 mod calibrate;
 mod compare;
 mod init;
+mod profiles;
 mod run;
 
 /// Runs a parsed command line and returns the process exit code.
@@ -20,6 +21,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Run(args) => with_runtime(|| run::run(args)),
         Command::Demo(args) => with_runtime(|| run::demo(args)),
         Command::CalibrateHost(args) => with_runtime(|| calibrate::main(args)),
+        Command::Profiles => profiles::main(),
     };
     match result {
         Ok(code) => code,

@@ -33,6 +33,8 @@ pub enum Command {
     Init(InitArgs),
     /// Measure how faithfully this machine reproduces profiles (requested vs measured RTT, bandwidth, CPU).
     CalibrateHost(CalibrateArgs),
+    /// List the network, device and profile presets a scenario's `[[profile]]` can name.
+    Profiles,
 }
 
 /// `rumcheck calibrate-host [SCENARIO]`.

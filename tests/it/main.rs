@@ -12,3 +12,4 @@ mod oracle;
 mod run_cli;
 mod support;
 mod throttle_browser;
+mod throttle_proxy;

@@ -190,3 +190,18 @@ fn wildcard_host_matching() {
     assert!(p.matches("EXAMPLE.com"));
     assert!(!p.matches("a.example.com"));
 }
+
+#[test]
+fn a_resolved_profile_round_trips_through_json() {
+    // The runner may record the profile it used next to the samples.
+    let p = parse(
+        "name = \"m\"\npreset = \"lighthouse-mobile\"\nblock = [\"*.ads.test\"]\nhang = [\"cdn.test\"]",
+    )
+    .unwrap();
+    let json = serde_json::to_string(&p).unwrap();
+    let back: Profile = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+    let plain = Profile::default_for_viewport(1280, 800);
+    let back: Profile = serde_json::from_str(&serde_json::to_string(&plain).unwrap()).unwrap();
+    assert_eq!(back, plain);
+}

@@ -172,7 +172,10 @@ async fn connect(
 ) -> io::Result<Upstream> {
     let start = Instant::now();
     let stream = TcpStream::connect((host, port)).await;
-    sleep_until(start + shared.config().shaping.rtt).await;
+    let ready = start + shared.config().shaping.rtt;
+    if ready > Instant::now() {
+        sleep_until(ready).await;
+    }
     let stream = stream?;
     let _ = stream.set_nodelay(true);
     shared

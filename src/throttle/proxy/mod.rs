@@ -14,7 +14,7 @@
 
 mod http;
 pub(crate) mod shaper;
-mod wire;
+pub(crate) mod wire;
 
 use super::error::ProxyError;
 use super::profile::{HostPattern, NetworkConditions, Profile};

@@ -342,6 +342,37 @@ mod tests {
         assert!(r.read_head().await.unwrap().is_none());
     }
 
+    proptest::proptest! {
+        /// Any body, cut into any chunks, is forwarded byte for byte and the
+        /// reader stops exactly at the end of the message.
+        #[test]
+        fn chunked_bodies_are_forwarded_exactly(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..3000),
+            cuts in proptest::collection::vec(1usize..700, 1..10),
+        ) {
+            let mut wire_bytes = Vec::new();
+            let mut rest = body.as_slice();
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let n = (*cut).min(rest.len());
+                wire_bytes.extend_from_slice(format!("{n:X}\r\n").as_bytes());
+                wire_bytes.extend_from_slice(&rest[..n]);
+                wire_bytes.extend_from_slice(b"\r\n");
+                rest = &rest[n..];
+            }
+            wire_bytes.extend_from_slice(b"0\r\n\r\nAFTER");
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let after = rt.block_on(async {
+                let mut r = Reader::new(wire_bytes.as_slice());
+                forward_body(&mut r, Framing::Chunked, Sink::Discard).await.unwrap();
+                r.take_upto(100).await.unwrap()
+            });
+            proptest::prop_assert_eq!(after, b"AFTER".to_vec());
+        }
+    }
+
     #[test]
     fn framing_and_rewrite() {
         let h = parse_request(
