@@ -37,6 +37,7 @@
     beacons: [],
     pendingBodies: [],
     snapshot: null,
+    readBack: false,
   };
 
   // A CSS-ish path to an element: ids end the walk, classes are kept, 100 chars at most.
@@ -471,7 +472,33 @@
     },
     true,
   );
-  addListener('pagehide', (event) => freeze(event.isTrusted), true);
+  // A visit that ends by navigating (a clicked link in a journey) cannot be read
+  // by WebDriver any more: hand it to the next same-origin document instead.
+  const PREVIOUS_KEY = 'rumcheck:previous-visit';
+  let previous = null;
+  try {
+    const raw = sessionStorage.getItem(PREVIOUS_KEY);
+    if (raw) {
+      sessionStorage.removeItem(PREVIOUS_KEY);
+      previous = JSON.parse(raw);
+    }
+  } catch (_) {
+    // Opaque origins have no sessionStorage.
+  }
+  addListener(
+    'pagehide',
+    (event) => {
+      freeze(event.isTrusted);
+      if (state.readBack) return;
+      try {
+        const visit = { metrics: state.snapshot.metrics, details: state.snapshot.details, beacons: state.beacons, url: location.href };
+        sessionStorage.setItem(PREVIOUS_KEY, JSON.stringify(visit));
+      } catch (_) {
+        // No storage: the visit is lost, as it would be for a RUM agent without beacons.
+      }
+    },
+    true,
+  );
 
   Object.defineProperty(window, KEY, {
     enumerable: false,
@@ -479,6 +506,7 @@
       // Values as of the first hide (or now, if the page never was hidden),
       // plus every beacon captured so far.
       read: () => {
+        state.readBack = true;
         const snap = state.snapshot || (flush(), compute());
         return Promise.all(state.pendingBodies).then(() => ({
           metrics: snap.metrics,
@@ -489,6 +517,8 @@
           url: location.href,
         }));
       },
+      // The visit of the previous same-origin document, if it ended by navigating here.
+      previous: () => previous,
     }),
   });
 });

@@ -144,6 +144,26 @@ fn finish(url: &str, raw: Value, how: &str) -> Result<Collected, CollectError> {
     Ok(collected)
 }
 
+/// The visit of the previous document when it ended by navigating to this
+/// one (e.g. a clicked link in a journey) instead of through [`finalize`].
+/// The collector hands it over through `sessionStorage`, so only same-origin
+/// navigations keep it; `None` otherwise. Its `details.finalized` is
+/// `navigated`.
+pub async fn take_previous(session: &Session) -> Result<Option<Collected>, CollectError> {
+    let raw = session
+        .eval("const c = window[Symbol.for('rumcheck')]; return c ? c.previous() : null;")
+        .await
+        .map_err(|source| CollectError::Browser {
+            url: "(current page)".into(),
+            source: Box::new(source),
+        })?;
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let url = raw["url"].as_str().unwrap_or("(previous page)").to_string();
+    finish(&url, raw, "navigated").map(Some)
+}
+
 /// Polls `document.visibilityState` until it equals `state`; false on timeout.
 async fn wait_for_visibility(session: &Session, state: &str) -> Result<bool, BrowserError> {
     let start = Instant::now();

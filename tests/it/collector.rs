@@ -386,3 +386,39 @@ fetch('/style.css?from=agent');
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_visit_ended_by_a_clicked_link_is_handed_to_the_next_page() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("journey_a.html")).await.unwrap();
+        assert!(collect::take_previous(&s).await.unwrap().is_none());
+        click(&s, "#next").await;
+        wait_until(
+            &s,
+            "return location.pathname === '/plain.html' && document.readyState === 'complete'",
+            WAIT,
+        )
+        .await;
+        let left = collect::take_previous(&s)
+            .await
+            .unwrap()
+            .expect("the first page's visit survives the navigation");
+        assert_eq!(left.details["finalized"], "navigated");
+        assert!(
+            left.metrics.contains_key(&Metric::Lcp),
+            "{:?}",
+            left.metrics
+        );
+        assert!(left.metrics.contains_key(&Metric::Fcp));
+        assert_eq!(left.metrics[&Metric::Requests], 1.0, "{:#}", left.details);
+        // The new page is a visit of its own; once finalised (read back), it is
+        // not handed over again to the document after it.
+        let here = collect::finalize(&s).await.unwrap();
+        assert_eq!(here.metrics[&Metric::Requests], 3.0);
+        s.goto(&fx.url("plain.html")).await.unwrap();
+        assert!(collect::take_previous(&s).await.unwrap().is_none());
+    })
+    .await;
+}
