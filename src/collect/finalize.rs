@@ -1,11 +1,13 @@
 //! Ending a visit the way a real one ends: the page becomes hidden.
 //!
-//! A new foreground tab (CDP `Target.createTarget`) hides the measured page
-//! for real: the browser fires a trusted `visibilitychange`, so the collector
-//! and any RUM agent (web-vitals reports LCP only on trusted events) finish
-//! exactly as in the field. WebDriver stays attached to the measured page, so
-//! we read it while hidden, then close the tab and bring the page back to the
-//! front for the next navigation of a journey.
+//! Bringing another tab to the front (CDP `Target.createTarget`, then
+//! `Target.activateTarget` on later visits) hides the measured page for real:
+//! the browser fires a trusted `visibilitychange`, so the collector and any
+//! RUM agent (web-vitals finalises LCP only on trusted events) finish exactly
+//! as in the field. WebDriver stays attached to the measured page, so we read
+//! it while hidden, then bring it back to the front (`Page.bringToFront`) for
+//! the next navigation of a journey. The blank cover tab stays open in the
+//! background until the session ends.
 //!
 //! If a browser never reports the page hidden (some remote or old headless
 //! builds), we fall back to what web-vitals' own test suite does: override
@@ -72,23 +74,45 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
         source: Box::new(source),
     };
 
-    let tab = session
-        .cdp("Target.createTarget", json!({ "url": "about:blank" }))
-        .await
-        .map_err(&fail)?;
-    let tab_id = tab.get("targetId").cloned().unwrap_or(Value::Null);
+    hide(session).await.map_err(&fail)?;
     let result = match read_when_hidden(session, &url).await {
         Ok(Some(c)) => Ok(c),
         Ok(None) => synthetic(session, &url).await,
         Err(e) => Err(e),
     };
     // Always give the page back, even when reading failed.
-    let _ = session
-        .cdp("Target.closeTarget", json!({ "targetId": tab_id }))
-        .await;
     let _ = session.cdp("Page.bringToFront", json!({})).await;
     let _ = wait_for_visibility(session, "visible").await;
     result
+}
+
+/// The blank tab that covers the measured page. It stays open (in the
+/// background) for the next visit of the session, which saves starting a
+/// renderer each time.
+const COVER_URL: &str = "about:blank#rumcheck-cover";
+
+/// Brings the cover tab to the front (creating it the first time), which
+/// hides the measured page.
+async fn hide(session: &Session) -> Result<(), BrowserError> {
+    let targets = session.cdp("Target.getTargets", json!({})).await?;
+    let existing = targets["targetInfos"].as_array().and_then(|all| {
+        all.iter()
+            .find(|t| t["type"] == "page" && t["url"] == COVER_URL)
+            .map(|t| t["targetId"].clone())
+    });
+    match existing {
+        Some(id) => {
+            session
+                .cdp("Target.activateTarget", json!({ "targetId": id }))
+                .await?
+        }
+        None => {
+            session
+                .cdp("Target.createTarget", json!({ "url": COVER_URL }))
+                .await?
+        }
+    };
+    Ok(())
 }
 
 /// Polls until the page is hidden and then reads it in the same round trip;
