@@ -38,6 +38,7 @@
     pendingBodies: [],
     snapshot: null,
     readBack: false,
+    leaving: false,
   };
 
   // A CSS-ish path to an element: ids end the walk, classes are kept, 100 chars at most.
@@ -259,6 +260,8 @@
   const record = (transport, url, body) => {
     const beacon = { transport: transport, url: url, body: '', at_ms: now() };
     state.beacons.push(beacon);
+    // Agents report on the visibilitychange that follows pagehide when leaving.
+    if (state.leaving) queueMicrotask(handOver);
     if (body === undefined || body === null) return;
     if (typeof body === 'string') {
       beacon.body = body;
@@ -485,17 +488,21 @@
   } catch (_) {
     // Opaque origins have no sessionStorage.
   }
+  const handOver = () => {
+    if (!state.leaving || state.readBack || !state.snapshot) return;
+    try {
+      const visit = { metrics: state.snapshot.metrics, details: state.snapshot.details, beacons: state.beacons, url: location.href };
+      sessionStorage.setItem(PREVIOUS_KEY, JSON.stringify(visit));
+    } catch (_) {
+      // No storage: the visit is lost, as it would be for a RUM agent without beacons.
+    }
+  };
   addListener(
     'pagehide',
     (event) => {
       freeze(event.isTrusted);
-      if (state.readBack) return;
-      try {
-        const visit = { metrics: state.snapshot.metrics, details: state.snapshot.details, beacons: state.beacons, url: location.href };
-        sessionStorage.setItem(PREVIOUS_KEY, JSON.stringify(visit));
-      } catch (_) {
-        // No storage: the visit is lost, as it would be for a RUM agent without beacons.
-      }
+      state.leaving = true;
+      handOver();
     },
     true,
   );

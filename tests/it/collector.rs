@@ -391,7 +391,12 @@ fetch('/style.css?from=agent');
 async fn a_visit_ended_by_a_clicked_link_is_handed_to_the_next_page() {
     with_session(|s| async move {
         let fx = Fixtures::start().await;
-        collect::install(&s, None).await.unwrap();
+        // An agent that reports when the page is hidden, which happens after pagehide.
+        let agent = collect::RumAgent {
+            script: "addEventListener('visibilitychange', function () { if (document.visibilityState === 'hidden') navigator.sendBeacon('https://rum.invalid/v', 'bye ' + location.pathname); });".into(),
+            beacon: "https://rum.invalid/*".into(),
+        };
+        collect::install(&s, Some(&agent)).await.unwrap();
         s.goto(&fx.url("journey_a.html")).await.unwrap();
         assert!(collect::take_previous(&s).await.unwrap().is_none());
         click(&s, "#next").await;
@@ -413,6 +418,8 @@ async fn a_visit_ended_by_a_clicked_link_is_handed_to_the_next_page() {
         );
         assert!(left.metrics.contains_key(&Metric::Fcp));
         assert_eq!(left.metrics[&Metric::Requests], 1.0, "{:#}", left.details);
+        let bodies: Vec<&str> = left.beacons.iter().map(|b| b.body.as_str()).collect();
+        assert_eq!(bodies, ["bye /journey_a.html"]);
         // The new page is a visit of its own; once finalised (read back), it is
         // not handed over again to the document after it.
         let here = collect::finalize(&s).await.unwrap();
