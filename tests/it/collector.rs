@@ -429,3 +429,21 @@ async fn a_visit_ended_by_a_clicked_link_is_handed_to_the_next_page() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_page_that_never_reports_hidden_is_finalised_synthetically() {
+    with_session(|s| async move {
+        let fx = Fixtures::start().await;
+        collect::install(&s, None).await.unwrap();
+        s.goto(&fx.url("never_hidden.html")).await.unwrap();
+        let c = collect::finalize(&s).await.unwrap();
+        assert_eq!(c.details["finalized"], "synthetic");
+        assert!(c.metrics.contains_key(&Metric::Lcp), "{:?}", c.metrics);
+        assert_eq!(metric(&c, Metric::Cls), 0.0);
+        // The session is still usable afterwards.
+        s.goto(&fx.url("plain.html")).await.unwrap();
+        let next = collect::finalize(&s).await.unwrap();
+        assert_eq!(next.details["finalized"], "hidden");
+    })
+    .await;
+}
