@@ -176,6 +176,7 @@
           latency: -1,
           start: e.startTime,
           type: e.name,
+          typeProc: -1,
           target: null,
           procStart: Infinity,
           procEnd: 0,
@@ -183,10 +184,14 @@
         };
         state.interactions.set(e.interactionId, it);
       }
-      if (e.duration > it.latency) {
-        it.latency = e.duration;
+      // Name the interaction after its longest entry; on a tie (pointerdown and
+      // click end at the same paint), after the one whose handlers ran longest.
+      const proc = e.processingEnd - e.processingStart;
+      if (e.duration > it.latency || (e.duration === it.latency && proc > it.typeProc)) {
         it.type = e.name;
+        it.typeProc = proc;
       }
+      it.latency = Math.max(it.latency, e.duration);
       it.start = Math.min(it.start, e.startTime);
       it.procStart = Math.min(it.procStart, e.processingStart);
       it.procEnd = Math.max(it.procEnd, e.processingEnd);

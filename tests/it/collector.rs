@@ -102,6 +102,7 @@ async fn a_slow_click_handler_gives_inp_of_at_least_its_duration() {
         assert!(inp >= 250.0, "inp {inp}");
         let d = &c.details["inp"];
         assert_eq!(d["target"], "#slow", "{d:#}");
+        assert_eq!(d["event"], "click", "{d:#}");
         let processing = d["processing"].as_f64().unwrap();
         assert!(processing >= 250.0, "{d:#}");
         let phases =
