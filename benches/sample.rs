@@ -61,7 +61,7 @@ async fn rumcheck_sample(browser: &mut Browser, url: &str) -> Split {
     collect::install(&session, None).await.expect("collector");
     session.goto(url).await.expect("the demo home page");
     let page_done = t.elapsed();
-    let c = collect::finalize(&session).await.expect("finalised");
+    let c = collect::finalize_last(&session).await.expect("finalised");
     assert!(c.metrics.contains_key(&rumcheck::Metric::Lcp));
     let fin_done = t.elapsed();
     session.close().await.expect("closing");

@@ -18,6 +18,8 @@
 use super::{CollectError, Collected, parse_readback};
 use crate::browser::{BrowserError, Session};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long the browser may take to report the page hidden or visible.
@@ -55,6 +57,18 @@ const READ_WHEN_HIDDEN_JS: &str =
 /// Ends the visit (the page becomes hidden), reads the collector back and
 /// returns the page to the foreground so the session can navigate again.
 pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
+    end_visit(session, true).await
+}
+
+/// Like [`finalize`] for the last visit of a session that is about to be
+/// closed: the page is left hidden, which saves two round trips. Do not
+/// navigate this session again afterwards (its next page would start hidden
+/// and report no FCP or LCP).
+pub async fn finalize_last(session: &Session) -> Result<Collected, CollectError> {
+    end_visit(session, false).await
+}
+
+async fn end_visit(session: &Session, give_back: bool) -> Result<Collected, CollectError> {
     let settled = session
         .eval(SETTLE_JS)
         .await
@@ -78,9 +92,11 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
         // An endpoint that refuses new tabs still lets us end the visit.
         Err(_) => synthetic(session, &url).await,
     };
-    // Always give the page back, even when reading failed.
-    let _ = session.cdp("Page.bringToFront", json!({})).await;
-    let _ = wait_for_visibility(session, "visible").await;
+    // Give the page back even when reading failed.
+    if give_back {
+        let _ = session.cdp("Page.bringToFront", json!({})).await;
+        let _ = wait_for_visibility(session, "visible").await;
+    }
     result
 }
 
@@ -89,27 +105,32 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
 /// renderer each time.
 const COVER_URL: &str = "about:blank#rumcheck-cover";
 
+/// Cover tab per WebDriver session id, so later visits only activate it.
+/// One short entry per session of the process; a stale one (the tab was
+/// closed) falls back to creating a new tab.
+static COVERS: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
+
 /// Brings the cover tab to the front (creating it the first time), which
 /// hides the measured page.
 async fn hide(session: &Session) -> Result<(), BrowserError> {
-    let targets = session.cdp("Target.getTargets", json!({})).await?;
-    let existing = targets["targetInfos"].as_array().and_then(|all| {
-        all.iter()
-            .find(|t| t["type"] == "page" && t["url"] == COVER_URL)
-            .map(|t| t["targetId"].clone())
-    });
-    match existing {
-        Some(id) => {
-            session
-                .cdp("Target.activateTarget", json!({ "targetId": id }))
-                .await?
-        }
-        None => {
-            session
-                .cdp("Target.createTarget", json!({ "url": COVER_URL }))
-                .await?
-        }
-    };
+    let key = session.client().session_id().await.ok().flatten();
+    let known = key
+        .as_ref()
+        .and_then(|k| COVERS.lock().ok().and_then(|m| m.get(k).cloned()));
+    if let Some(id) = known
+        && session
+            .cdp("Target.activateTarget", json!({ "targetId": id }))
+            .await
+            .is_ok()
+    {
+        return Ok(());
+    }
+    let created = session
+        .cdp("Target.createTarget", json!({ "url": COVER_URL }))
+        .await?;
+    if let (Some(k), Ok(mut m)) = (key, COVERS.lock()) {
+        m.insert(k, created["targetId"].clone());
+    }
     Ok(())
 }
 

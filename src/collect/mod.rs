@@ -15,7 +15,7 @@ mod glob;
 mod model;
 
 pub use error::CollectError;
-pub use finalize::{finalize, take_previous};
+pub use finalize::{finalize, finalize_last, take_previous};
 pub use glob::glob_to_regex;
 pub use model::{Collected, parse_readback};
 
