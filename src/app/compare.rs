@@ -1,10 +1,148 @@
-//! `rumcheck compare`.
+//! `rumcheck compare`: validated options → read files → verdict → table → exit code.
 
+use crate::baseline::{BASELINE_SCHEMA, Baseline, SegmentKey};
 use crate::cli::compare::CompareArgs;
 use crate::exit::Failure;
+use crate::metric::Metric;
+use crate::report::terminal;
+use crate::sample::read_samples;
+use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
+use anyhow::{Context, anyhow};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+/// `compare`'s arguments, checked.
+#[derive(Debug)]
+pub struct CompareOptions {
+    /// Candidate samples file.
+    pub candidate: PathBuf,
+    /// Reference samples file.
+    pub reference: Option<PathBuf>,
+    /// Baseline file.
+    pub baseline: Option<PathBuf>,
+    /// Profile → field segment.
+    pub segments: BTreeMap<String, SegmentKey>,
+    /// The verdict's options.
+    pub verdict: VerdictOptions,
+}
+
+impl CompareOptions {
+    /// Validates every flag before any file is read.
+    pub fn from_cli_arguments(args: &CompareArgs) -> Result<Self, Failure> {
+        let mut verdict = VerdictOptions {
+            alpha: args.alpha,
+            min_valid: args.min_valid,
+            field_tolerance: args.field_tolerance,
+            ..VerdictOptions::default()
+        };
+        for t in &args.threshold {
+            let (metric, threshold) = verdict::parse_threshold(t).map_err(Failure::usage)?;
+            verdict.thresholds.insert(metric, threshold);
+        }
+        if !args.metrics.is_empty() {
+            verdict.metrics = args
+                .metrics
+                .iter()
+                .map(|m| {
+                    m.parse::<Metric>()
+                        .map_err(|e| Failure::usage(anyhow!("--metrics: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        verdict.validate().map_err(Failure::usage)?;
+        let mut segments = BTreeMap::new();
+        for s in &args.segment {
+            let (profile, key) = parse_segment(s).map_err(Failure::usage)?;
+            segments.insert(profile, key);
+        }
+        Ok(CompareOptions {
+            candidate: args.candidate.clone(),
+            reference: args.reference.clone(),
+            baseline: args.baseline.clone(),
+            segments,
+            verdict,
+        })
+    }
+}
+
+fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
+    let hint = "write PROFILE=FORM_FACTOR[/CONNECTION], e.g. mobile=phone/4g";
+    let (profile, rest) = text
+        .split_once('=')
+        .ok_or_else(|| anyhow!("invalid --segment '{text}': missing '='; {hint}"))?;
+    let mut parts = rest.split('/').map(str::trim);
+    let form_factor = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let connection = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    if parts.next().is_some() || profile.trim().is_empty() {
+        return Err(anyhow!("invalid --segment '{text}'; {hint}"));
+    }
+    Ok((
+        profile.trim().to_string(),
+        SegmentKey {
+            form_factor,
+            connection,
+            ..SegmentKey::default()
+        },
+    ))
+}
+
+fn read_baseline(path: &Path) -> anyhow::Result<Baseline> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read baseline file '{}'", path.display()))?;
+    let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{}:{}:{}: not a rumcheck baseline: {e}\n  hint: baseline files are written by `rumcheck baseline import`",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if baseline.schema != BASELINE_SCHEMA {
+        return Err(anyhow!(
+            "{}: baseline schema {} is not supported (this rumcheck reads schema {BASELINE_SCHEMA})\n  hint: re-import the baseline with this version",
+            path.display(),
+            baseline.schema
+        ));
+    }
+    Ok(baseline)
+}
+
+/// Runs `rumcheck compare`.
 pub fn main(args: CompareArgs) -> Result<u8, Failure> {
-    Err(Failure::usage(anyhow::anyhow!(
-        "`rumcheck compare` is not built yet: {args:?}"
-    )))
+    let options = CompareOptions::from_cli_arguments(&args)?;
+    let candidate = read_samples(&options.candidate).map_err(Failure::usage)?;
+    if candidate.is_empty() {
+        return Err(Failure::usage(anyhow!(
+            "'{}' contains no samples\n  hint: record some with `rumcheck run`",
+            options.candidate.display()
+        )));
+    }
+    if options.reference.is_none()
+        && options.baseline.is_none()
+        && !candidate.iter().any(|s| s.variant == "reference")
+    {
+        return Err(Failure::usage(anyhow!(
+            "nothing to compare '{}' with: pass --reference REF.ndjson or --baseline BASELINE.json\n  hint: or record reference visits (variant \"reference\") in the same file",
+            options.candidate.display()
+        )));
+    }
+    let reference = match &options.reference {
+        Some(p) => Some(read_samples(p).map_err(Failure::usage)?),
+        None => None,
+    };
+    let baseline = match &options.baseline {
+        Some(p) => Some(read_baseline(p).map_err(Failure::usage)?),
+        None => None,
+    };
+    let inputs = Inputs {
+        candidate: &candidate,
+        reference: reference.as_deref(),
+        field: baseline.as_ref().map(|b| FieldBaseline {
+            baseline: b,
+            segments: &options.segments,
+        }),
+    };
+    let gate = verdict::judge(&inputs, &options.verdict);
+    print!("{}", terminal::render(&gate, terminal::use_color()));
+    Ok(gate.exit_code())
 }

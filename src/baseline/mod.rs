@@ -1,5 +1,224 @@
 //! Real-user baselines: importers, segments, sketches and the baseline file.
+//!
+//! [`Importer`] streams input files (one importer per format) into an
+//! [`Accumulator`](accum::Accumulator) and produces a [`Baseline`];
+//! [`merge()`] combines baselines; [`show()`] renders one as a table.
 
+pub mod accum;
+mod boomerang;
+mod crux;
+mod csv;
+pub mod distinct;
+pub mod error;
+mod lines;
+mod merge;
 pub mod model;
+pub mod options;
+pub mod page;
+#[cfg(test)]
+mod proptests;
+pub mod record;
+mod show;
+mod webvitals;
 
+pub use error::{ImportError, Reason};
+pub use merge::merge;
 pub use model::*;
+pub use options::{Field, Format, ImportOptions, OptionError, PageBy, SegmentDim};
+pub use show::show;
+
+use accum::Accumulator;
+use error::Tally;
+use std::io::Read;
+use std::path::Path;
+
+/// A streaming import of one or more files into one baseline.
+#[derive(Debug)]
+pub struct Importer {
+    opts: ImportOptions,
+    acc: Accumulator,
+    binned: crux::CruxOut,
+    sources: Vec<Source>,
+}
+
+impl Importer {
+    /// Starts an import with validated options.
+    pub fn new(opts: ImportOptions) -> Self {
+        Importer {
+            acc: Accumulator::new(opts.apdex_t.clone(), opts.min_segment),
+            opts,
+            binned: crux::CruxOut::default(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Reads one input; `name` is recorded in provenance and error messages.
+    pub fn read(&mut self, name: &str, reader: impl Read) -> Result<(), ImportError> {
+        let mut tally = Tally::new(name, self.opts.format.name(), self.opts.strict);
+        let opts = &self.opts;
+        let acc = &mut self.acc;
+        match opts.format {
+            Format::Csv => csv::import(reader, opts, acc, &mut tally)?,
+            Format::WebVitals => webvitals::import(reader, opts, acc, &mut tally)?,
+            Format::Boomerang => boomerang::import(reader, opts, acc, &mut tally)?,
+            Format::Crux | Format::CruxHistory => {
+                crux::import(reader, &mut tally, &mut self.binned)?
+            }
+        }
+        self.sources.push(tally.source);
+        Ok(())
+    }
+
+    /// Reads one file from disk.
+    pub fn read_file(&mut self, path: &Path) -> Result<(), ImportError> {
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        self.read(&name, file)
+    }
+
+    /// Ends the import. Fails when no segment at all could be built.
+    pub fn finish(self) -> Result<Baseline, ImportError> {
+        let mut time = self.acc.time_range();
+        if let Some((a, b)) = self.binned.time_range {
+            time = Some(time.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+        let mut segments = self.acc.finish();
+        for s in self.binned.segments {
+            // A later record for the same page × segment replaces an earlier one.
+            segments.retain(|o| !(o.page == s.page && o.segment == s.segment));
+            segments.push(s);
+        }
+        if segments.is_empty() {
+            return Err(ImportError::Nothing {
+                files: self
+                    .sources
+                    .iter()
+                    .map(|s| s.file.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                summary: rejection_summary(&self.sources),
+            });
+        }
+        Ok(Baseline {
+            schema: BASELINE_SCHEMA,
+            provenance: Provenance {
+                rumcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+                imported_at: record::format_time(now_unix()),
+                sources: self.sources,
+                time_range: time.map(|(a, b)| (record::format_time(a), record::format_time(b))),
+                min_segment: Some(self.opts.min_segment),
+            },
+            segments,
+        })
+    }
+}
+
+/// Imports `files` with `opts`: the whole `baseline import` in one call.
+pub fn import_files(
+    files: &[impl AsRef<Path>],
+    opts: &ImportOptions,
+) -> Result<Baseline, ImportError> {
+    let mut imp = Importer::new(opts.clone());
+    for f in files {
+        imp.read_file(f.as_ref())?;
+    }
+    imp.finish()
+}
+
+/// Builds a baseline from in-memory values (for demos and tests): one page ×
+/// segment, every value one page view.
+pub fn from_values(
+    page: &str,
+    segment: &SegmentKey,
+    values: &[(crate::Metric, f64)],
+    min_segment: u64,
+) -> Baseline {
+    let mut acc = Accumulator::new(Default::default(), min_segment);
+    let seg = [
+        segment.form_factor.as_deref(),
+        segment.connection.as_deref(),
+        segment.country.as_deref(),
+        segment.browser.as_deref(),
+    ];
+    for (i, &(m, v)) in values.iter().enumerate() {
+        if record::check_number(m, v).is_ok() {
+            acc.add(&record::Record {
+                page,
+                segment: seg,
+                time: None,
+                user: None,
+                session: None,
+                view: record::View::Part(i as u64),
+                metrics: &[(m, v, record::WEB_VITALS)],
+            });
+        }
+    }
+    Baseline {
+        schema: BASELINE_SCHEMA,
+        provenance: Provenance {
+            rumcheck_version: env!("CARGO_PKG_VERSION").to_string(),
+            imported_at: record::format_time(now_unix()),
+            ..Provenance::default()
+        },
+        segments: acc.finish(),
+    }
+}
+
+/// `reason: count (lines …)` over all sources, for messages.
+pub fn rejection_summary(sources: &[Source]) -> String {
+    let mut parts = Vec::new();
+    for s in sources {
+        for (reason, r) in &s.rejected {
+            let lines: Vec<String> = r.first_lines.iter().map(u64::to_string).collect();
+            parts.push(format!(
+                "{}: {reason} ×{} (lines {})",
+                s.file,
+                r.count,
+                lines.join(", ")
+            ));
+        }
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Reads a baseline file, checking its schema version.
+pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
+    let file = path.display().to_string();
+    let err = |message: String| ImportError::Baseline {
+        file: file.clone(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+    let schema = v.get("schema").and_then(serde_json::Value::as_u64);
+    if schema != Some(u64::from(BASELINE_SCHEMA)) {
+        return Err(err(format!(
+            "schema {schema:?} is not supported (this rumcheck reads schema {BASELINE_SCHEMA}); re-import it with this version"
+        )));
+    }
+    serde_json::from_value(v).map_err(|e| err(format!("not a rumcheck baseline: {e}")))
+}
+
+/// Writes a baseline as pretty JSON.
+pub fn write_baseline(path: &Path, b: &Baseline) -> Result<(), ImportError> {
+    let err = |message: String| ImportError::Baseline {
+        file: path.display().to_string(),
+        message,
+    };
+    let json = serde_json::to_vec_pretty(b).map_err(|e| err(format!("cannot serialise: {e}")))?;
+    std::fs::write(path, json).map_err(|e| err(format!("cannot write: {e}")))
+}

@@ -100,6 +100,31 @@ impl Default for Sketch {
     }
 }
 
+impl Sketch {
+    /// Adds one value (values must be finite and non-negative; importers check).
+    pub fn add(&mut self, v: f64) {
+        self.0.add(v);
+    }
+
+    /// The `q`-quantile (0 ≤ q ≤ 1) within 1 % relative error; `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        self.0.quantile(q).ok().flatten()
+    }
+
+    /// Number of values added.
+    pub fn count(&self) -> u64 {
+        self.0.count() as u64
+    }
+
+    /// Merges `other` into `self`; fails only when the two were built with
+    /// different accuracy settings (not produced by rumcheck).
+    pub fn merge(&mut self, other: &Sketch) -> Result<(), String> {
+        self.0
+            .merge(&other.0)
+            .map_err(|e| format!("sketches with different settings cannot merge: {e:?}"))
+    }
+}
+
 impl std::fmt::Debug for Sketch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Sketch(n={})", self.0.count())
@@ -155,6 +180,16 @@ pub struct Context {
     /// Share of page views with at least one JS error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub js_error_rate: Option<f64>,
+    /// Sessions that landed on this page (the denominator of `bounce_rate`;
+    /// kept so merges stay exact).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_sessions: Option<u64>,
+    /// Landing sessions per LCP rating (denominators of `bounce_rate_by_lcp`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub landing_sessions_by_lcp: BTreeMap<String, u64>,
+    /// Page views that reported a JS error count (denominator of `js_error_rate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub js_reported_views: Option<u64>,
 }
 
 /// An Apdex score: (satisfied + tolerating/2) / n with satisfied ≤ T < tolerating ≤ 4T.
@@ -180,6 +215,9 @@ pub struct Provenance {
     /// First and last timestamp seen in the data (RFC 3339 or the source's dates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_range: Option<(String, String)>,
+    /// The `--min-segment` the file was built with (merges re-apply it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_segment: Option<u64>,
 }
 
 /// One input file.

@@ -68,7 +68,7 @@ pub struct Browser {
     driver: Option<ChromeDriver>,
     endpoint: String,
     binary: Option<PathBuf>,
-    version: String,
+    version: std::sync::OnceLock<String>,
 }
 
 impl Browser {
@@ -81,12 +81,15 @@ impl Browser {
                 driver: None,
                 endpoint: url.as_str().trim_end_matches('/').to_string(),
                 binary,
-                version: String::new(),
+                version: std::sync::OnceLock::new(),
             });
         }
         let binary = find_browser(opts.browser.as_deref())?;
         let chromedriver = find_chromedriver(opts.chromedriver.as_deref())?;
-        let version = browser_version(&binary).unwrap_or_default();
+        let version = std::sync::OnceLock::new();
+        if let Some(v) = browser_version(&binary) {
+            let _ = version.set(v);
+        }
         let driver = ChromeDriver::spawn(&chromedriver).await?;
         Ok(Browser {
             endpoint: driver.url(),
@@ -98,7 +101,7 @@ impl Browser {
 
     /// The browser version string (`Chromium 156.0.8078.73`), once known.
     pub fn version(&self) -> &str {
-        &self.version
+        self.version.get().map_or("", String::as_str)
     }
 
     /// The WebDriver endpoint sessions are created at.
@@ -110,7 +113,7 @@ impl Browser {
     /// quiet network flags, the requested viewport, and a warm-up navigation
     /// to about:blank so the browser's first-navigation cost (~0.5 s) does not
     /// land in the measured visit.
-    pub async fn session(&mut self, spec: &SessionSpec) -> Result<Session, BrowserError> {
+    pub async fn session(&self, spec: &SessionSpec) -> Result<Session, BrowserError> {
         let local = self.driver.is_some();
         let profile = if local {
             Some(
@@ -168,8 +171,10 @@ impl Browser {
             _profile: profile,
         };
         session.configure(spec).await?;
-        if self.version.is_empty() {
-            self.version = session.user_agent_version().await.unwrap_or_default();
+        if self.version.get().is_none() {
+            if let Some(v) = session.user_agent_version().await {
+                let _ = self.version.set(v);
+            }
         }
         Ok(session)
     }

@@ -4,6 +4,8 @@ use clap::Args;
 use std::path::PathBuf;
 
 /// `rumcheck compare CANDIDATE.ndjson (--reference REF.ndjson | --baseline BASELINE.json)`.
+///
+/// Without either, the candidate file must hold `variant: "reference"` visits too.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Candidate samples (NDJSON written by `rumcheck run`).
@@ -21,4 +23,16 @@ pub struct CompareArgs {
     /// Practical threshold per metric, e.g. `lcp=10%` or `lcp=150ms` or `cls=0.05`.
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub threshold: Vec<String>,
+    /// Metrics to judge, comma-separated (default: lcp,cls,inp,fcp,ttfb).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub metrics: Vec<String>,
+    /// Minimum valid visits per page and variant; fewer makes the gate inconclusive.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub min_valid: usize,
+    /// Field check: how far the lab p75 may exceed the field p75 (0.1 = 10 %).
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.10)]
+    pub field_tolerance: f64,
+    /// Field segment of a profile, e.g. `mobile=phone/4g` or `desktop=desktop` (default: all users).
+    #[arg(long, value_name = "PROFILE=FORM_FACTOR[/CONNECTION]")]
+    pub segment: Vec<String>,
 }

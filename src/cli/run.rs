@@ -26,18 +26,56 @@ pub struct BrowserArgs {
     pub quiet: bool,
 }
 
+/// How to judge the samples and where to report (shared by `run` and `demo`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GateArgs {
+    /// Family-wise false-alarm rate of the gate.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Practical threshold per metric, e.g. `lcp=10%`, `lcp=150ms`, `cls=0.05`.
+    #[arg(long, value_name = "METRIC=AMOUNT")]
+    pub threshold: Vec<String>,
+    /// Write the results document (JSON) here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write JUnit XML here (CI test tabs).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary here (also to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
 /// `rumcheck run SCENARIO`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario file (TOML).
     #[arg(value_name = "SCENARIO")]
     pub scenario: PathBuf,
-    /// Visits per page (overrides the scenario's `runs`).
-    #[arg(long, value_name = "N")]
-    pub runs: Option<u32>,
+    /// Visits per page and profile: a number (overrides the scenario's `runs`) or
+    /// `auto` (adaptive: start with 8, add batches until every decision is resolved
+    /// or the scenario's `max_runs` is reached).
+    #[arg(long, value_name = "N|auto")]
+    pub runs: Option<String>,
     /// Base URL (overrides the scenario's `base_url`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Field baseline to judge against (written by `rumcheck baseline import`).
+    #[arg(long, value_name = "BASELINE.json")]
+    pub baseline: Option<PathBuf>,
+    /// Reference samples of the production build (NDJSON from an earlier run).
+    #[arg(long, value_name = "REF.ndjson")]
+    pub reference_samples: Option<PathBuf>,
+    /// Also measure this base URL (the production build), interleaved with the
+    /// candidate, as the lab reference.
+    #[arg(long, value_name = "URL", conflicts_with = "reference_samples")]
+    pub reference_url: Option<String>,
+    /// Judging and reports.
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Browser and output options.
     #[command(flatten)]
     pub browser: BrowserArgs,
@@ -49,6 +87,9 @@ pub struct DemoArgs {
     /// Visits per page.
     #[arg(long, value_name = "N")]
     pub runs: Option<u32>,
+    /// Judging and reports.
+    #[command(flatten)]
+    pub gate: GateArgs,
     /// Make the demo site slower, e.g. `lcp=400ms` (delays the hero image), `ttfb=200ms`, `inp=150ms`, `cls=0.1`.
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub regress: Vec<String>,

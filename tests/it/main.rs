@@ -2,6 +2,12 @@
 //! Browser tests drive a real headless Chromium through a real chromedriver
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
+mod baseline_cli;
+mod baseline_import;
+mod cleanup;
 mod collector;
+mod compare_cli;
+mod gate_validity;
 mod oracle;
+mod run_cli;
 mod support;

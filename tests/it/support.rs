@@ -135,7 +135,7 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let _guard = BROWSER_LOCK.lock().await;
-    let mut browser = Browser::start(&BrowserOptions::default())
+    let browser = Browser::start(&BrowserOptions::default())
         .await
         .unwrap_or_else(|e| {
             panic!("browser tests need Chromium and chromedriver and none could be started: {e}")

@@ -1,0 +1,170 @@
+//! Import throughput against the csv crate alone, and peak memory for a
+//! large generated export.
+//!
+//! `cargo bench --bench import` first generates `RUMCHECK_RSS_ROWS` rows
+//! (default 10 000 000) to a temp file, imports it and prints the peak RSS
+//! (VmHWM from /proc/self/status); then criterion measures both readers on
+//! a 200 000-row file and the ratio is printed.
+
+use criterion::{Criterion, Throughput};
+use rumcheck::baseline::{Format, ImportOptions, Importer};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+/// Writes a realistic wide RUM export: time-sorted, sessions of 1–3 views,
+/// 20 page templates with ids, three form factors, four connection types.
+fn write_csv(path: &Path, rows: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    writeln!(w, "timestamp,session_id,user_id,url,device_type,effective_connection_type,country,largest_contentful_paint_ms,cumulative_layout_shift,interaction_to_next_paint_ms,first_contentful_paint_ms,time_to_first_byte_ms,js_errors").unwrap();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (devices, ects, countries) = (
+        ["phone", "desktop", "tablet"],
+        ["4g", "4g", "3g", "2g"],
+        ["DE", "FR", "US", "BR", "IN"],
+    );
+    let start = 1_730_000_000i64;
+    let (mut session, mut left, mut stamp, mut stamp_secs) = (0u64, 0u64, String::new(), i64::MIN);
+    let (mut dev, mut ect, mut user) = (0usize, 0usize, 0u64);
+    for i in 0..rows {
+        if left == 0 {
+            session += 1;
+            left = 1 + rnd() % 3;
+            dev = (rnd() % 3) as usize;
+            ect = (rnd() % 4) as usize;
+            user = rnd() % 200_000;
+        }
+        left -= 1;
+        let t = start + (i / 4) as i64;
+        if t != stamp_secs {
+            stamp_secs = t;
+            stamp = time::OffsetDateTime::from_unix_timestamp(t)
+                .unwrap()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+        }
+        let r = rnd();
+        let lcp = 600 + r % 5000;
+        writeln!(
+            w,
+            "{stamp},s{session},u{user},https://shop.example/p{}/{}?utm_source=x&ref={},{},{},{},{lcp},{:.3},{},{},{},{}",
+            r % 20,
+            (r >> 8) % 100_000,
+            r % 997,
+            devices[dev],
+            ects[ect],
+            countries[((r >> 20) % 5) as usize],
+            ((r >> 24) % 400) as f64 / 1000.0,
+            40 + (r >> 32) % 600,
+            lcp * 7 / 10,
+            50 + (r >> 40) % 1500,
+            u8::from((r >> 50) % 10 == 0),
+        )
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+fn csv_records(path: &Path) -> u64 {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0;
+    while rdr.read_byte_record(&mut rec).unwrap() {
+        n += 1;
+    }
+    n
+}
+
+fn import(path: &Path) -> usize {
+    let mut o = ImportOptions::new(Format::Csv);
+    o.apdex_t.insert(rumcheck::Metric::Lcp, 2500.0);
+    let mut imp = Importer::new(o);
+    imp.read_file(path).unwrap();
+    imp.finish().unwrap().segments.len()
+}
+
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn rss_check(dir: &Path) {
+    let rows: u64 = std::env::var("RUMCHECK_RSS_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    if rows == 0 {
+        return;
+    }
+    let path = dir.join("large.csv");
+    write_csv(&path, rows);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let before = vm_hwm_kb();
+    let t = Instant::now();
+    let segments = import(&path);
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "rss: imported {rows} rows ({:.0} MB) into {segments} segments in {secs:.1} s ({:.2} M rows/s); peak RSS (VmHWM) {:.1} MB (before import {:.1} MB)",
+        size as f64 / 1e6,
+        rows as f64 / secs / 1e6,
+        vm_hwm_kb() as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    std::fs::remove_file(&path).ok();
+}
+
+fn median_secs(mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..5)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[2]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    rss_check(dir.path());
+    let path = dir.path().join("bench.csv");
+    let rows = 200_000;
+    write_csv(&path, rows);
+    let bytes = std::fs::metadata(&path).unwrap().len();
+
+    let mut c = Criterion::default().configure_from_args().sample_size(10);
+    let mut g = c.benchmark_group("import_200k_rows");
+    g.throughput(Throughput::Bytes(bytes));
+    g.bench_function("csv_crate_records", |b| b.iter(|| csv_records(&path)));
+    g.bench_function("rumcheck_import", |b| b.iter(|| import(&path)));
+    g.finish();
+    c.final_summary();
+
+    let raw = median_secs(|| {
+        csv_records(&path);
+    });
+    let ours = median_secs(|| {
+        import(&path);
+    });
+    println!(
+        "throughput: csv crate {:.0} MB/s ({:.2} M rows/s), rumcheck import {:.0} MB/s ({:.2} M rows/s); ratio {:.2} (target >= 0.5)",
+        bytes as f64 / raw / 1e6,
+        rows as f64 / raw / 1e6,
+        bytes as f64 / ours / 1e6,
+        rows as f64 / ours / 1e6,
+        raw / ours
+    );
+}

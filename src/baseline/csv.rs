@@ -1,0 +1,321 @@
+//! Generic RUM CSV exports: wide (a column per metric) or long (metric name
+//! + value per row), columns found by common names or `--map`.
+
+use super::accum::Accumulator;
+use super::error::{ImportError, Reason, Tally};
+use super::options::{Field, ImportOptions, PageBy};
+use super::page::{self, SegmentValues};
+use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
+use crate::metric::Metric;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+
+/// Header names recognised without `--map` (compared case-insensitively).
+fn aliases(field: Field) -> &'static [&'static str] {
+    match field {
+        Field::Url => &[
+            "url", "page", "page_url", "pageurl", "location", "href", "path", "pathname",
+        ],
+        Field::Timestamp => &[
+            "timestamp",
+            "time",
+            "ts",
+            "date",
+            "datetime",
+            "event_time",
+            "created_at",
+        ],
+        Field::User => &[
+            "user_id",
+            "userid",
+            "user",
+            "uid",
+            "visitor_id",
+            "client_id",
+        ],
+        Field::Session => &["session_id", "sessionid", "session", "sid"],
+        Field::View => &[
+            "view_id",
+            "page_view_id",
+            "pageview_id",
+            "pageviewid",
+            "navigation_id",
+        ],
+        Field::FormFactor => &[
+            "form_factor",
+            "formfactor",
+            "device",
+            "device_type",
+            "device_category",
+        ],
+        Field::UserAgent => &["user_agent", "useragent", "ua"],
+        Field::Connection => &[
+            "connection",
+            "ect",
+            "effective_connection_type",
+            "effective_type",
+            "effectivetype",
+        ],
+        Field::Country => &["country", "country_code", "geo_country"],
+        Field::Browser => &["browser", "browser_name", "browser_family"],
+        Field::MetricName => &["metric", "metric_name", "name"],
+        Field::Value => &["value", "metric_value"],
+        Field::Metric(_) => &[],
+    }
+}
+
+/// Column indexes of the fields present in one file.
+struct Columns {
+    ctx: BTreeMap<Field, usize>,
+    metrics: Vec<(Metric, usize)>,
+    long: bool,
+}
+
+fn resolve(headers: &[String], opts: &ImportOptions, file: &str) -> Result<Columns, ImportError> {
+    let norm = |h: &str| h.trim().to_ascii_lowercase();
+    let find = |name: &str| headers.iter().position(|h| norm(h) == norm(name));
+    let listing = || headers.join(", ");
+    let mut ctx = BTreeMap::new();
+    let mut metrics = Vec::new();
+    for (field, column) in &opts.map {
+        let i = find(column).ok_or_else(|| ImportError::UnknownColumn {
+            file: file.to_string(),
+            field: field.name().to_string(),
+            column: column.clone(),
+            columns: listing(),
+        })?;
+        match field {
+            Field::Metric(m) => metrics.push((*m, i)),
+            f => {
+                ctx.insert(*f, i);
+            }
+        }
+    }
+    for field in Field::CONTEXT {
+        if let std::collections::btree_map::Entry::Vacant(e) = ctx.entry(field) {
+            if let Some(i) = aliases(field).iter().find_map(|a| find(a)) {
+                e.insert(i);
+            }
+        }
+    }
+    let taken: Vec<usize> = ctx.values().copied().collect();
+    for (i, h) in headers.iter().enumerate() {
+        let h = norm(h);
+        let bare = h.trim_end_matches("(ms)").trim().trim_end_matches("_ms");
+        if let Ok(m) = bare.parse::<Metric>() {
+            let mapped = metrics.iter().any(|(mm, _)| *mm == m);
+            if !mapped && !taken.contains(&i) {
+                metrics.push((m, i));
+            }
+        }
+    }
+    let long = ctx.contains_key(&Field::MetricName) && ctx.contains_key(&Field::Value);
+    if !long && metrics.is_empty() {
+        return Err(ImportError::NoMetricColumns {
+            file: file.to_string(),
+            columns: listing(),
+        });
+    }
+    Ok(Columns { ctx, metrics, long })
+}
+
+/// Sniffs the delimiter from the header line: `,`, `;` or tab.
+fn sniff(reader: &mut impl BufRead) -> std::io::Result<u8> {
+    let buf = reader.fill_buf()?;
+    let line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let count = |d: u8| line.iter().filter(|b| **b == d).count();
+    let (c, s, t) = (count(b','), count(b';'), count(b'\t'));
+    Ok(if t > c && t >= s {
+        b'\t'
+    } else if s > c {
+        b';'
+    } else {
+        b','
+    })
+}
+
+/// Imports one CSV file into `acc`.
+pub fn import(
+    reader: impl Read,
+    opts: &ImportOptions,
+    acc: &mut Accumulator,
+    tally: &mut Tally,
+) -> Result<(), ImportError> {
+    let file = tally.source.file.clone();
+    let io = |source| ImportError::Io {
+        file: file.clone(),
+        source,
+    };
+    let mut buffered = BufReader::with_capacity(1 << 16, reader);
+    let delimiter = sniff(&mut buffered).map_err(io)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(false)
+        .from_reader(buffered);
+    let headers: Vec<String> = match rdr.byte_headers() {
+        Ok(h) if !(h.is_empty() || h.len() == 1 && h[0].is_empty()) => h
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        Ok(_) => return tally.reject(Reason::EmptyFile, 1, "the file is empty"),
+        Err(e) => return tally.reject(Reason::Malformed, 1, &format!("unreadable header: {e}")),
+    };
+    let cols = resolve(&headers, opts, &file)?;
+    let mut row = RowState::default();
+    let mut rec = csv::ByteRecord::new();
+    let mut line = 1;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                line = e.position().map_or(line + 1, |p| p.line());
+                tally.source.rows_read += 1;
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    return Err(io(std::io::Error::other(e.to_string())));
+                }
+                tally.reject(Reason::Malformed, line, &e.to_string())?;
+                continue;
+            }
+        }
+        line = rec.position().map_or(line + 1, |p| p.line());
+        tally.source.rows_read += 1;
+        match row.read(&rec, &cols, opts) {
+            Ok(()) => {
+                let view = if !cols.long {
+                    row.next_view += 1;
+                    View::Whole(row.next_view)
+                } else {
+                    row.view.map_or(View::Unknown, View::Part)
+                };
+                acc.add(&Record {
+                    page: &row.page,
+                    segment: row.seg.key(&opts.segment_by),
+                    time: row.time,
+                    user: row.user,
+                    session: row.session,
+                    view,
+                    metrics: &row.metrics,
+                });
+                tally.source.rows_accepted += 1;
+            }
+            Err((reason, detail)) => tally.reject(reason, line, &detail)?,
+        }
+    }
+    if tally.source.rows_read == 0 {
+        tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
+    }
+    Ok(())
+}
+
+/// Buffers reused across rows so the hot loop does not allocate.
+#[derive(Default)]
+struct RowState {
+    page: String,
+    seg: SegmentValues,
+    time: Option<i64>,
+    user: Option<u64>,
+    session: Option<u64>,
+    view: Option<u64>,
+    metrics: Vec<(Metric, f64, &'static str)>,
+    next_view: u64,
+}
+
+type RowError = (Reason, String);
+
+fn text<'r>(rec: &'r csv::ByteRecord, i: usize, name: &str) -> Result<&'r str, RowError> {
+    let bytes = rec.get(i).unwrap_or(&[]);
+    std::str::from_utf8(bytes)
+        .map_err(|_| (Reason::NonUtf8, format!("column '{name}' is not UTF-8")))
+}
+
+impl RowState {
+    fn read(
+        &mut self,
+        rec: &csv::ByteRecord,
+        cols: &Columns,
+        opts: &ImportOptions,
+    ) -> Result<(), RowError> {
+        let get = |f: Field| -> Result<Option<&str>, RowError> {
+            cols.ctx
+                .get(&f)
+                .map(|&i| text(rec, i, f.name()))
+                .transpose()
+        };
+        match get(Field::Url)? {
+            Some(u) => {
+                if !page::page_key(u, opts.page_by, &mut self.page) {
+                    return Err((Reason::MissingPage, "the url column is empty".into()));
+                }
+            }
+            None => {
+                page::page_key("*", PageBy::None, &mut self.page);
+            }
+        }
+        self.time = match get(Field::Timestamp)?.filter(|t| !t.trim().is_empty()) {
+            Some(t) => Some(parse_time(t).ok_or_else(|| {
+                (
+                    Reason::BadTimestamp,
+                    format!(
+                        "timestamp '{}' is not RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch seconds/ms",
+                        t.chars().take(40).collect::<String>()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        self.user = get(Field::User)?.and_then(hash_id);
+        self.session = get(Field::Session)?.and_then(hash_id);
+        self.view = get(Field::View)?.and_then(hash_id);
+        self.seg = SegmentValues {
+            form_factor: get(Field::FormFactor)?.and_then(page::form_factor),
+            connection: get(Field::Connection)?.and_then(page::connection),
+            country: get(Field::Country)?.and_then(page::country),
+            browser: get(Field::Browser)?.and_then(page::browser),
+        };
+        if let Some(ua) = get(Field::UserAgent)? {
+            self.seg.from_ua(ua);
+        }
+        self.metrics.clear();
+        if cols.long {
+            let name = get(Field::MetricName)?.unwrap_or("");
+            let metric: Metric = name.parse().map_err(|_| {
+                (
+                    Reason::UnknownMetric,
+                    format!(
+                        "unknown metric '{}'",
+                        name.chars().take(40).collect::<String>()
+                    ),
+                )
+            })?;
+            let raw = get(Field::Value)?.unwrap_or("");
+            if let Some(v) = parse_value(metric, raw).map_err(|r| bad_value(r, metric, raw))? {
+                self.metrics.push((metric, v, WEB_VITALS));
+            }
+        } else {
+            for &(m, i) in &cols.metrics {
+                let raw = text(rec, i, m.name())?;
+                if let Some(v) = parse_value(m, raw).map_err(|r| bad_value(r, m, raw))? {
+                    self.metrics.push((m, v, WEB_VITALS));
+                }
+            }
+        }
+        if self.metrics.is_empty() {
+            return Err((Reason::NoMetrics, "the row has no metric value".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The detail of a rejected value.
+pub fn bad_value(reason: Reason, metric: Metric, raw: &str) -> RowError {
+    let shown: String = raw.trim().chars().take(40).collect();
+    let why = match reason {
+        Reason::Absurd => format!(
+            "{metric} = {shown} is beyond {} (implausible)",
+            super::record::absurd_limit(metric)
+        ),
+        _ => format!("{metric} = '{shown}'"),
+    };
+    (reason, why)
+}

@@ -1,0 +1,109 @@
+//! Distinct counting of hashed ids in bounded memory: exact up to
+//! [`EXACT_LIMIT`] ids, then a HyperLogLog sketch (2^12 one-byte registers,
+//! 4 KiB, standard error 1.04/√4096 ≈ 1.6 %; Flajolet et al. 2007, with
+//! linear counting for small ranges).
+
+use std::collections::HashSet;
+
+/// Distinct ids counted exactly before switching to HyperLogLog.
+pub const EXACT_LIMIT: usize = 4096;
+const P: u32 = 12;
+const M: usize = 1 << P;
+
+/// A distinct counter of 64-bit hashes (inputs must already be well mixed).
+#[derive(Debug, Clone)]
+pub enum Distinct {
+    /// Every hash seen (at most [`EXACT_LIMIT`]).
+    Exact(HashSet<u64>),
+    /// HyperLogLog registers.
+    Sketch(Box<[u8; M]>),
+}
+
+impl Default for Distinct {
+    fn default() -> Self {
+        Distinct::Exact(HashSet::new())
+    }
+}
+
+fn hll_add(regs: &mut [u8; M], h: u64) {
+    let idx = (h >> (64 - P)) as usize;
+    // The remaining 52 bits, with a sentinel bit so the rank is at most 53.
+    let w = (h << P) | (1 << (P - 1));
+    let rank = w.leading_zeros() as u8 + 1;
+    if regs[idx] < rank {
+        regs[idx] = rank;
+    }
+}
+
+impl Distinct {
+    /// Counts `h`.
+    pub fn insert(&mut self, h: u64) {
+        match self {
+            Distinct::Exact(set) => {
+                set.insert(h);
+                if set.len() > EXACT_LIMIT {
+                    let mut regs = Box::new([0u8; M]);
+                    for &x in set.iter() {
+                        hll_add(&mut regs, x);
+                    }
+                    *self = Distinct::Sketch(regs);
+                }
+            }
+            Distinct::Sketch(regs) => hll_add(regs, h),
+        }
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Distinct::Exact(s) if s.is_empty())
+    }
+
+    /// The number of distinct ids (exact, or the HyperLogLog estimate).
+    pub fn count(&self) -> u64 {
+        match self {
+            Distinct::Exact(s) => s.len() as u64,
+            Distinct::Sketch(regs) => {
+                let m = M as f64;
+                let alpha = 0.7213 / (1.0 + 1.079 / m);
+                let sum: f64 = regs.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+                let estimate = alpha * m * m / sum;
+                let zeros = regs.iter().filter(|&&r| r == 0).count();
+                if estimate <= 2.5 * m && zeros > 0 {
+                    (m * (m / zeros as f64).ln()).round() as u64
+                } else {
+                    estimate.round() as u64
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mix(i: u64) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&i, &mut h);
+        std::hash::Hasher::finish(&h)
+    }
+
+    #[test]
+    fn exact_below_the_limit_then_within_five_percent() {
+        let mut d = Distinct::default();
+        for i in 0..EXACT_LIMIT as u64 {
+            d.insert(mix(i));
+            d.insert(mix(i));
+        }
+        assert_eq!(d.count(), EXACT_LIMIT as u64);
+        for n in [10_000u64, 100_000, 1_000_000] {
+            let mut d = Distinct::default();
+            for i in 0..n {
+                d.insert(mix(i));
+            }
+            let err = (d.count() as f64 - n as f64).abs() / n as f64;
+            // 3 standard errors of 1.6 %.
+            assert!(err < 0.05, "n={n} estimate={} err={err}", d.count());
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Why rows are rejected, and the errors an import can end with.
+
+use super::model::Source;
+use super::options::OptionError;
+
+/// Why a row (line, record) did not contribute to the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// The row could not be parsed (CSV field count, invalid JSON, bad query string).
+    Malformed,
+    /// A field the importer reads holds bytes that are not UTF-8.
+    NonUtf8,
+    /// A metric value is not a number.
+    NonNumeric,
+    /// A metric value is negative.
+    Negative,
+    /// A metric value is NaN or infinite.
+    NotFinite,
+    /// A metric value is physically implausible (e.g. LCP over an hour).
+    Absurd,
+    /// The timestamp could not be parsed.
+    BadTimestamp,
+    /// The page URL is missing or empty.
+    MissingPage,
+    /// A web-vitals beacon names a metric rumcheck does not know.
+    UnknownMetric,
+    /// The row carries no metric value.
+    NoMetrics,
+    /// The file holds no rows at all.
+    EmptyFile,
+    /// The record says there is no data (CrUX 404, PSI without field data).
+    NoData,
+    /// A Boomerang unload beacon (it repeats the page-load beacon's timers).
+    UnloadBeacon,
+    /// A CrUX History period with NaN densities or a null p75.
+    IncompletePeriod,
+}
+
+impl Reason {
+    /// The kebab-case name used in provenance and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Malformed => "malformed",
+            Reason::NonUtf8 => "non-utf8",
+            Reason::NonNumeric => "non-numeric",
+            Reason::Negative => "negative",
+            Reason::NotFinite => "not-finite",
+            Reason::Absurd => "absurd",
+            Reason::BadTimestamp => "bad-timestamp",
+            Reason::MissingPage => "missing-page",
+            Reason::UnknownMetric => "unknown-metric",
+            Reason::NoMetrics => "no-metrics",
+            Reason::EmptyFile => "empty-file",
+            Reason::NoData => "no-data",
+            Reason::UnloadBeacon => "unload-beacon",
+            Reason::IncompletePeriod => "incomplete-period",
+        }
+    }
+
+    /// Whether `--strict` stops on it. Skipping an unload beacon or an
+    /// incomplete history period is how the formats work, not bad input.
+    pub fn is_bad_input(self) -> bool {
+        !matches!(self, Reason::UnloadBeacon | Reason::IncompletePeriod)
+    }
+}
+
+/// How many line numbers are kept per reason.
+pub const FIRST_LINES_KEPT: usize = 10;
+
+/// An import that could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// A flag is invalid.
+    #[error(transparent)]
+    Option(#[from] OptionError),
+    /// A file could not be opened or read.
+    #[error("cannot read '{file}': {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// `--strict` and a bad row.
+    #[error(
+        "{file}:{line}: {reason}: {detail}\n  hint: fix or remove the row, or drop --strict to skip bad rows and count them by reason"
+    )]
+    Strict {
+        /// The file.
+        file: String,
+        /// 1-based line (for JSON documents: the record or period number).
+        line: u64,
+        /// Reason name.
+        reason: &'static str,
+        /// What exactly was wrong.
+        detail: String,
+    },
+    /// `--map` points at a column the CSV header does not have.
+    #[error(
+        "{file}: --map {field}={column}: the header has no column '{column}'; columns are: {columns}"
+    )]
+    UnknownColumn {
+        /// The file.
+        file: String,
+        /// The field.
+        field: String,
+        /// The column asked for.
+        column: String,
+        /// The columns that exist.
+        columns: String,
+    },
+    /// A CSV file has neither metric columns nor a metric/value pair.
+    #[error(
+        "{file}: no metric columns found (looked for lcp, cls, inp, fcp, ttfb, … or a metric + value pair); columns are: {columns}\n  hint: name them with --map, e.g. --map lcp=largest_contentful_paint_ms"
+    )]
+    NoMetricColumns {
+        /// The file.
+        file: String,
+        /// The columns that exist.
+        columns: String,
+    },
+    /// Nothing at all could be imported.
+    #[error(
+        "no usable data in {files}; rejected: {summary}\n  hint: check --format and --map, and see the reasons above"
+    )]
+    Nothing {
+        /// Files read.
+        files: String,
+        /// Rejections by reason.
+        summary: String,
+    },
+    /// A baseline file cannot be read or written.
+    #[error("baseline '{file}': {message}")]
+    Baseline {
+        /// The file.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Row counts of one input file, with strict-mode handling.
+#[derive(Debug)]
+pub struct Tally {
+    /// Provenance entry being filled.
+    pub source: Source,
+    strict: bool,
+}
+
+impl Tally {
+    /// A fresh tally for `file` in `format`.
+    pub fn new(file: &str, format: &str, strict: bool) -> Self {
+        Tally {
+            source: Source {
+                file: file.to_string(),
+                format: format.to_string(),
+                ..Source::default()
+            },
+            strict,
+        }
+    }
+
+    /// Counts a rejected row; with `--strict`, bad input ends the import.
+    pub fn reject(&mut self, reason: Reason, line: u64, detail: &str) -> Result<(), ImportError> {
+        if self.strict && reason.is_bad_input() {
+            return Err(ImportError::Strict {
+                file: self.source.file.clone(),
+                line,
+                reason: reason.name(),
+                detail: detail.to_string(),
+            });
+        }
+        let r = self
+            .source
+            .rejected
+            .entry(reason.name().to_string())
+            .or_default();
+        r.count += 1;
+        if r.first_lines.len() < FIRST_LINES_KEPT && line > 0 {
+            r.first_lines.push(line);
+        }
+        Ok(())
+    }
+}

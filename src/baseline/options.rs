@@ -1,0 +1,318 @@
+//! Validated import options: what `rumcheck baseline import` flags become
+//! before any file is opened.
+
+use crate::metric::Metric;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// Input format of the files given to `baseline import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Generic RUM CSV export, long or wide format.
+    Csv,
+    /// web-vitals beacons, one JSON object per line.
+    WebVitals,
+    /// Boomerang beacons, one query string or JSON object per line.
+    Boomerang,
+    /// CrUX API `records:queryRecord` response (or a PSI `loadingExperience`).
+    Crux,
+    /// CrUX History API `records:queryHistoryRecord` response.
+    CruxHistory,
+}
+
+impl Format {
+    /// The name used on the command line and in provenance.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::WebVitals => "webvitals",
+            Format::Boomerang => "boomerang",
+            Format::Crux => "crux",
+            Format::CruxHistory => "crux-history",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How page keys are derived from URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageBy {
+    /// The URL path (query and fragment dropped).
+    Path,
+    /// The path with numeric and hash-like segments folded to `:id`.
+    Template,
+    /// Every row belongs to page `*`.
+    None,
+}
+
+/// A segment dimension selectable with `--segment-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SegmentDim {
+    /// phone / tablet / desktop.
+    FormFactor,
+    /// Effective connection type.
+    Connection,
+    /// Country code.
+    Country,
+    /// Browser family.
+    Browser,
+}
+
+/// A field of the generic row model that `--map FIELD=COLUMN` can point at a CSV column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    /// Full URL or path of the page.
+    Url,
+    /// Event time (RFC 3339, `YYYY-MM-DD HH:MM:SS` UTC, or epoch s/ms).
+    Timestamp,
+    /// User identifier (hashed for counting, then dropped).
+    User,
+    /// Session identifier (hashed for counting, then dropped).
+    Session,
+    /// Page-view identifier (long format: groups metric rows of one view).
+    View,
+    /// Form factor (`mobile`, `phone`, `tablet`, `desktop`).
+    FormFactor,
+    /// User-agent string, classified into form factor and browser.
+    UserAgent,
+    /// Effective connection type (`4g`, `3g`, …).
+    Connection,
+    /// Country code.
+    Country,
+    /// Browser family.
+    Browser,
+    /// Long format: the metric name column.
+    MetricName,
+    /// Long format: the value column.
+    Value,
+    /// Wide format: the column holding one metric.
+    Metric(Metric),
+}
+
+impl Field {
+    /// The name used in `--map`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Url => "url",
+            Field::Timestamp => "timestamp",
+            Field::User => "user",
+            Field::Session => "session",
+            Field::View => "view",
+            Field::FormFactor => "form_factor",
+            Field::UserAgent => "user_agent",
+            Field::Connection => "connection",
+            Field::Country => "country",
+            Field::Browser => "browser",
+            Field::MetricName => "metric",
+            Field::Value => "value",
+            Field::Metric(m) => m.name(),
+        }
+    }
+
+    /// The non-metric fields, in documentation order.
+    pub const CONTEXT: [Field; 12] = [
+        Field::Url,
+        Field::Timestamp,
+        Field::User,
+        Field::Session,
+        Field::View,
+        Field::FormFactor,
+        Field::UserAgent,
+        Field::Connection,
+        Field::Country,
+        Field::Browser,
+        Field::MetricName,
+        Field::Value,
+    ];
+}
+
+impl FromStr for Field {
+    type Err = OptionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        if let Some(f) = Field::CONTEXT.iter().find(|f| f.name() == lower) {
+            return Ok(*f);
+        }
+        lower
+            .parse::<Metric>()
+            .map(Field::Metric)
+            .map_err(|_| OptionError::UnknownField(s.to_string()))
+    }
+}
+
+/// Everything an import needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Input format.
+    pub format: Format,
+    /// Explicit CSV column mapping (field → column header).
+    pub map: BTreeMap<Field, String>,
+    /// Segment dimensions, sorted and deduplicated.
+    pub segment_by: Vec<SegmentDim>,
+    /// Page keying.
+    pub page_by: PageBy,
+    /// Apdex target T (ms or score) per metric.
+    pub apdex_t: BTreeMap<Metric, f64>,
+    /// Segments with fewer samples are marked too small.
+    pub min_segment: u64,
+    /// Stop at the first bad row.
+    pub strict: bool,
+}
+
+impl ImportOptions {
+    /// Defaults for `format`: segment by form factor, template pages, min segment 30.
+    pub fn new(format: Format) -> Self {
+        ImportOptions {
+            format,
+            map: BTreeMap::new(),
+            segment_by: vec![SegmentDim::FormFactor],
+            page_by: PageBy::Template,
+            apdex_t: BTreeMap::new(),
+            min_segment: 30,
+            strict: false,
+        }
+    }
+
+    /// Validates the raw flag values of `baseline import`.
+    pub fn from_flags(
+        format: &str,
+        map: &[String],
+        segment_by: &[String],
+        page_by: &str,
+        apdex_t: &[String],
+        min_segment: u64,
+        strict: bool,
+    ) -> Result<Self, OptionError> {
+        let format = match format.trim().to_ascii_lowercase().as_str() {
+            "csv" => Format::Csv,
+            "webvitals" | "web-vitals" => Format::WebVitals,
+            "boomerang" => Format::Boomerang,
+            "crux" | "psi" => Format::Crux,
+            "crux-history" | "crux_history" => Format::CruxHistory,
+            _ => return Err(OptionError::Format(format.to_string())),
+        };
+        let mut opts = ImportOptions::new(format);
+        for m in map {
+            let (field, column) = m
+                .split_once('=')
+                .ok_or_else(|| OptionError::MapSyntax(m.clone()))?;
+            if column.trim().is_empty() {
+                return Err(OptionError::MapSyntax(m.clone()));
+            }
+            opts.map.insert(field.parse()?, column.trim().to_string());
+        }
+        let mut dims = Vec::new();
+        for d in segment_by
+            .iter()
+            .map(|d| d.trim())
+            .filter(|d| !d.is_empty())
+        {
+            dims.push(match d.to_ascii_lowercase().as_str() {
+                "form_factor" | "form-factor" | "device" => SegmentDim::FormFactor,
+                "connection" | "ect" => SegmentDim::Connection,
+                "country" => SegmentDim::Country,
+                "browser" => SegmentDim::Browser,
+                _ => return Err(OptionError::SegmentDim(d.to_string())),
+            });
+        }
+        dims.sort();
+        dims.dedup();
+        opts.segment_by = dims;
+        opts.page_by = match page_by.trim().to_ascii_lowercase().as_str() {
+            "path" => PageBy::Path,
+            "template" => PageBy::Template,
+            "none" => PageBy::None,
+            _ => return Err(OptionError::PageBy(page_by.to_string())),
+        };
+        for a in apdex_t {
+            let bad = || OptionError::Apdex(a.clone());
+            let (metric, t) = a.split_once('=').ok_or_else(bad)?;
+            let metric: Metric = metric.parse().map_err(|_| bad())?;
+            let t: f64 = t.trim().parse().map_err(|_| bad())?;
+            if !(t.is_finite() && t > 0.0) {
+                return Err(bad());
+            }
+            opts.apdex_t.insert(metric, t);
+        }
+        opts.min_segment = min_segment;
+        opts.strict = strict;
+        Ok(opts)
+    }
+}
+
+/// A flag of `baseline import` that cannot be used as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    /// `--format` is unknown.
+    #[error("--format '{0}' is unknown; use one of: csv, webvitals, boomerang, crux, crux-history")]
+    Format(String),
+    /// `--map` is not `FIELD=COLUMN`.
+    #[error("--map '{0}' must be FIELD=COLUMN, e.g. --map lcp=largest_contentful_paint_ms")]
+    MapSyntax(String),
+    /// `--map` names a field that does not exist.
+    #[error(
+        "--map field '{0}' is unknown; use a metric name (lcp, cls, inp, fcp, ttfb, …) or one of: {fields}",
+        fields = Field::CONTEXT.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+    )]
+    UnknownField(String),
+    /// `--segment-by` names an unknown dimension.
+    #[error("--segment-by '{0}' is unknown; use form_factor, connection, country and/or browser")]
+    SegmentDim(String),
+    /// `--page-by` is unknown.
+    #[error("--page-by '{0}' is unknown; use path, template or none")]
+    PageBy(String),
+    /// `--apdex-t` is not `METRIC=T` with a positive T.
+    #[error("--apdex-t '{0}' must be METRIC=T with a positive target, e.g. --apdex-t lcp=2500")]
+    Apdex(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_become_options() {
+        let o = ImportOptions::from_flags(
+            "CSV",
+            &["lcp=LCP_ms".into(), "url=page".into()],
+            &[
+                "connection".into(),
+                "form_factor".into(),
+                "connection".into(),
+            ],
+            "path",
+            &["lcp=2500".into()],
+            10,
+            true,
+        )
+        .unwrap();
+        assert_eq!(o.format, Format::Csv);
+        assert_eq!(o.map[&Field::Metric(Metric::Lcp)], "LCP_ms");
+        assert_eq!(o.map[&Field::Url], "page");
+        assert_eq!(
+            o.segment_by,
+            vec![SegmentDim::FormFactor, SegmentDim::Connection]
+        );
+        assert_eq!(o.apdex_t[&Metric::Lcp], 2500.0);
+    }
+
+    #[test]
+    fn bad_flags_name_the_flag() {
+        let e = |r: Result<ImportOptions, OptionError>| r.unwrap_err().to_string();
+        let ok = |f: &str| ImportOptions::from_flags(f, &[], &[], "template", &[], 30, false);
+        assert!(e(ok("xls")).contains("--format 'xls'"));
+        let m = ImportOptions::from_flags("csv", &["lpc=x".into()], &[], "path", &[], 30, false);
+        assert!(e(m).contains("--map field 'lpc'"));
+        let m = ImportOptions::from_flags("csv", &["lcp".into()], &[], "path", &[], 30, false);
+        assert!(e(m).contains("FIELD=COLUMN"));
+        let a = ImportOptions::from_flags("csv", &[], &[], "path", &["lcp=-1".into()], 30, false);
+        assert!(e(a).contains("--apdex-t"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Properties: no parser panics on any input, quantiles stay within the
+//! sketch's 1 % relative error, merging split imports equals one import.
+
+use super::options::{Format, ImportOptions, PageBy};
+use super::{Importer, SegmentKey, merge, page, record};
+use crate::metric::Metric;
+use proptest::prelude::*;
+
+fn try_import(format: Format, bytes: &[u8], strict: bool) {
+    let mut o = ImportOptions::new(format);
+    o.strict = strict;
+    o.min_segment = 1;
+    let mut imp = Importer::new(o);
+    if imp.read("fuzz", bytes).is_ok() {
+        let _ = imp.finish();
+    }
+}
+
+const FORMATS: [Format; 5] = [
+    Format::Csv,
+    Format::WebVitals,
+    Format::Boomerang,
+    Format::Crux,
+    Format::CruxHistory,
+];
+
+/// Inputs that look almost right, so the fuzzing reaches the value checks.
+fn near_valid() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "url,lcp,cls,timestamp\n(/[a-z0-9@?#]{0,12},[-0-9.eNaIinf]{0,8},[0-9.]{0,5},[0-9TZ:-]{0,20}\n){0,5}",
+        "metric,value,view_id\n([A-Za-z]{2,4},[-0-9.e]{0,8},[a-z0-9]{0,3}\n){0,5}",
+        r#"(\{"name":"(LCP|CLS|INP|X)","value":[-0-9.e]{1,8},"id":"[a-z0-9]{1,2}","page":"/[a-z?]{0,5}"\}\n){0,5}"#,
+        "(u=%2F[a-z]{0,4}&rt.start=navigation&pt.lcp=[-0-9.]{0,6}&c.cls=[0-9.]{0,4}&rt.quit=\n){0,4}",
+        r#"\{"record":\{"key":\{"formFactor":"PHONE"\},"metrics":\{"largest_contentful_paint":\{"histogram":\[\{"start":0,"end":2500,"density":[0-9."NaN]{1,5}\}\],"percentiles":\{"p75":[0-9."null]{1,5}\}\}\}\}\}"#,
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn no_importer_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400), strict in any::<bool>()) {
+        for f in FORMATS {
+            try_import(f, &bytes, strict);
+        }
+    }
+
+    #[test]
+    fn no_importer_panics_on_near_valid_text(text in near_valid(), strict in any::<bool>()) {
+        for f in FORMATS {
+            try_import(f, text.as_bytes(), strict);
+        }
+    }
+
+    #[test]
+    fn string_helpers_never_panic(s in "\\PC{0,40}") {
+        let _ = record::parse_time(&s);
+        let _ = record::parse_value(Metric::Lcp, &s);
+        let mut out = String::new();
+        for by in [PageBy::Path, PageBy::Template, PageBy::None] {
+            if page::page_key(&s, by, &mut out) {
+                prop_assert!(out.starts_with('/') || out == "*");
+                prop_assert!(!out.contains('?') && !out.contains('#'));
+            }
+        }
+        let _ = page::form_factor_from_ua(&s);
+        let _ = page::connection(&s);
+    }
+
+    /// DDSketch's guarantee: the estimate is within 1 % of the order
+    /// statistic at rank floor(q (n − 1)) (numpy's `method="lower"`).
+    #[test]
+    fn quantiles_are_within_one_percent(mut values in proptest::collection::vec(1.0f64..60_000.0, 1..300)) {
+        let pairs: Vec<(Metric, f64)> = values.iter().map(|v| (Metric::Lcp, *v)).collect();
+        let b = super::from_values("/", &SegmentKey::default(), &pairs, 1);
+        values.sort_by(f64::total_cmp);
+        let m = &b.segments[0].metrics[&Metric::Lcp];
+        for (q, got) in [(0.5, m.p50), (0.75, m.p75), (0.9, m.p90), (0.95, m.p95)] {
+            let want = values[(q * (values.len() - 1) as f64) as usize];
+            let got = got.unwrap();
+            prop_assert!((got - want).abs() <= 0.01 * want + 1e-9, "q{q}: {got} vs {want}");
+        }
+        let s = m.shares.unwrap();
+        prop_assert!((s.good + s.needs_improvement + s.poor - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn merging_a_split_equals_one_import(values in proptest::collection::vec(0.0f64..10_000.0, 2..200), cut in 0usize..200) {
+        let cut = cut.min(values.len());
+        let pairs: Vec<(Metric, f64)> = values.iter().map(|v| (Metric::Lcp, *v)).collect();
+        let whole = super::from_values("/", &SegmentKey::default(), &pairs, 1);
+        let a = super::from_values("/", &SegmentKey::default(), &pairs[..cut], 1);
+        let b = super::from_values("/", &SegmentKey::default(), &pairs[cut..], 1);
+        let m = merge(&[a, b], &[]).unwrap();
+        let (x, y) = (&m.segments[0].metrics[&Metric::Lcp], &whole.segments[0].metrics[&Metric::Lcp]);
+        prop_assert_eq!(x.n, y.n);
+        prop_assert_eq!(x.p75, y.p75);
+        prop_assert_eq!(x.p95, y.p95);
+        let (xs, ys) = (x.shares.unwrap(), y.shares.unwrap());
+        prop_assert!((xs.good - ys.good).abs() < 1e-12);
+    }
+}

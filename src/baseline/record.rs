@@ -1,0 +1,230 @@
+//! The row model every importer produces, and the checks on its values.
+//!
+//! A [`Record`] borrows from the importer's buffers, so the hot path
+//! allocates nothing; identifiers arrive already hashed.
+
+use super::error::Reason;
+use crate::metric::{Metric, Unit};
+use std::hash::{Hash, Hasher};
+
+/// The web-vitals definition (the default).
+pub const WEB_VITALS: &str = "web-vitals";
+
+/// Which page view a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The record is one whole page view (wide CSV, Boomerang beacon); the
+    /// number is unique per view within the import.
+    Whole(u64),
+    /// The record is one metric of the view with this (hashed) id.
+    Part(u64),
+    /// Unknown: page views are estimated as the largest metric count.
+    Unknown,
+}
+
+/// One cleaned row: a page, its segment values, hashed ids and metric values.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    /// Page key (already folded by `--page-by`).
+    pub page: &'a str,
+    /// Segment values: form factor, connection, country, browser
+    /// (`None` when unknown or not segmented by).
+    pub segment: [Option<&'a str>; 4],
+    /// Unix time in seconds.
+    pub time: Option<i64>,
+    /// Hashed user id.
+    pub user: Option<u64>,
+    /// Hashed session id.
+    pub session: Option<u64>,
+    /// Page view identity.
+    pub view: View,
+    /// Metric values with the source's definition of each.
+    pub metrics: &'a [(Metric, f64, &'static str)],
+}
+
+/// Hashes an identifier for distinct counting; the raw value is never kept.
+/// Empty identifiers count as absent.
+pub fn hash_id(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    raw.hash(&mut h);
+    Some(h.finish())
+}
+
+/// The largest plausible value per unit: beyond it a value is `absurd`.
+pub fn absurd_limit(metric: Metric) -> f64 {
+    match metric.unit() {
+        Unit::Millis => 3_600_000.0,
+        Unit::Score => 100.0,
+        Unit::Count => 1_000_000.0,
+        Unit::Bytes => 1e11,
+    }
+}
+
+/// Checks a parsed value of `metric`.
+pub fn check_number(metric: Metric, v: f64) -> Result<f64, Reason> {
+    if !v.is_finite() {
+        Err(Reason::NotFinite)
+    } else if v < 0.0 {
+        Err(Reason::Negative)
+    } else if v > absurd_limit(metric) {
+        Err(Reason::Absurd)
+    } else {
+        Ok(v)
+    }
+}
+
+/// Parses a text cell holding a value of `metric`; empty cells are absent.
+pub fn parse_value(metric: Metric, raw: &str) -> Result<Option<f64>, Reason> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let v: f64 = raw.parse().map_err(|_| Reason::NonNumeric)?;
+    check_number(metric, v).map(Some)
+}
+
+/// Parses a timestamp: RFC 3339, `YYYY-MM-DD[ T]HH:MM:SS[.f][Z|±HH:MM]`
+/// (UTC without an offset), `YYYY-MM-DD`, or epoch seconds / milliseconds.
+/// Returns Unix seconds.
+pub fn parse_time(raw: &str) -> Option<i64> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let v: f64 = s.parse().ok()?;
+        // 12+ integer digits can only be milliseconds (year 5138 in seconds).
+        let int_digits = s.split('.').next().map_or(0, str::len);
+        let secs = if int_digits >= 12 { v / 1000.0 } else { v };
+        return secs.is_finite().then_some(secs.floor() as i64);
+    }
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, mo, d) * 86_400;
+    if b.len() == 10 {
+        return Some(secs);
+    }
+    if !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') || b.len() < 19 {
+        return None;
+    }
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || se > 60 || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    secs += h * 3600 + mi * 60 + se;
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    match rest {
+        "" | "Z" | "z" => Some(secs),
+        _ => {
+            let sign = match rest.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let off = rest.get(1..)?;
+            let (oh, om) = off
+                .split_once(':')
+                .unwrap_or((off.get(0..2)?, off.get(2..)?));
+            let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            Some(secs - sign * (oh * 3600 + om * 60))
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Formats Unix seconds as RFC 3339 (UTC).
+pub fn format_time(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// Formats a day number (days since the epoch) as `YYYY-MM-DD`.
+pub fn format_day(day: i64) -> String {
+    let t = format_time(day * 86_400);
+    t.get(0..10).unwrap_or(&t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_checked_by_reason() {
+        assert_eq!(parse_value(Metric::Lcp, " 1234.5 "), Ok(Some(1234.5)));
+        assert_eq!(parse_value(Metric::Lcp, ""), Ok(None));
+        assert_eq!(parse_value(Metric::Lcp, "fast"), Err(Reason::NonNumeric));
+        assert_eq!(parse_value(Metric::Lcp, "-3"), Err(Reason::Negative));
+        assert_eq!(parse_value(Metric::Lcp, "NaN"), Err(Reason::NotFinite));
+        assert_eq!(parse_value(Metric::Lcp, "inf"), Err(Reason::NotFinite));
+        assert_eq!(parse_value(Metric::Lcp, "3600001"), Err(Reason::Absurd));
+        assert_eq!(parse_value(Metric::Cls, "0.25"), Ok(Some(0.25)));
+        assert_eq!(parse_value(Metric::Cls, "1000"), Err(Reason::Absurd));
+    }
+
+    #[test]
+    fn timestamps_in_common_shapes() {
+        // 2022-08-27T05:53:00Z = 1661579580 (python: datetime(2022,8,27,5,53,tzinfo=utc).timestamp())
+        let t = 1_661_579_580;
+        assert_eq!(parse_time("2022-08-27 05:53:00"), Some(t));
+        assert_eq!(parse_time("2022-08-27T05:53:00Z"), Some(t));
+        assert_eq!(parse_time("2022-08-27T05:53:00.250Z"), Some(t));
+        assert_eq!(parse_time("2022-08-27T07:53:00+02:00"), Some(t));
+        assert_eq!(parse_time("1661579580"), Some(t));
+        assert_eq!(parse_time("1661579580123"), Some(t));
+        assert_eq!(parse_time("2022-08-27"), Some(t - 5 * 3600 - 53 * 60));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("2022-13-01"), None);
+        assert_eq!(format_time(t), "2022-08-27T05:53:00Z");
+        assert_eq!(format_day(t.div_euclid(86_400)), "2022-08-27");
+    }
+
+    #[test]
+    fn ids_hash_and_empty_ids_are_absent() {
+        assert_eq!(hash_id("abc"), hash_id(" abc "));
+        assert_ne!(hash_id("abc"), hash_id("abd"));
+        assert_eq!(hash_id("  "), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Requested vs measured network conditions through the shaping proxy.

@@ -1,0 +1,378 @@
+use super::*;
+use crate::baseline::{MetricBaseline, Provenance, SegmentBaseline, Shares};
+use crate::metric::PracticalThreshold;
+
+/// `n` visits of `page` with lcp/fcp spread ±10 % around the given medians.
+fn visits(page: &str, variant: &str, n: usize, lcp: f64, fcp: f64) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            let mut s = Sample::failed(i as u32, page, "default", "http://x/", String::new());
+            s.ok = true;
+            s.error = None;
+            s.variant = variant.to_string();
+            // A fixed permutation of 0..n spread evenly over ±10 %.
+            let f = 1.0 + 0.2 * (((i * 7) % n) as f64 / (n - 1) as f64 - 0.5);
+            s.metrics.insert(Metric::Lcp, lcp * f);
+            s.metrics.insert(Metric::Fcp, fcp * f);
+            s
+        })
+        .collect()
+}
+
+fn opts() -> VerdictOptions {
+    VerdictOptions {
+        metrics: vec![Metric::Lcp, Metric::Fcp],
+        ..Default::default()
+    }
+}
+
+fn vs_reference(cand: &[Sample], refs: &[Sample], o: &VerdictOptions) -> GateResult {
+    judge(
+        &Inputs {
+            candidate: cand,
+            reference: Some(refs),
+            field: None,
+        },
+        o,
+    )
+}
+
+fn find(g: &GateResult, m: Metric, against: Against) -> &Comparison {
+    g.comparisons
+        .iter()
+        .find(|c| c.metric == m && c.against == against)
+        .unwrap_or_else(|| panic!("no {m} comparison in {g:#?}"))
+}
+
+#[test]
+fn clear_regression_fails_the_gate() {
+    let g = vs_reference(
+        &visits("home", "candidate", 20, 3000.0, 1500.0),
+        &visits("home", "reference", 20, 2500.0, 1500.0),
+        &opts(),
+    );
+    let lcp = find(&g, Metric::Lcp, Against::Reference);
+    assert_eq!(lcp.outcome, Outcome::Regressed, "{lcp:#?}");
+    assert!(
+        lcp.reason.contains("slower than reference"),
+        "{}",
+        lcp.reason
+    );
+    assert!(lcp.p_adjusted.unwrap() <= 0.05 && lcp.p_adjusted >= lcp.p_value);
+    assert!((lcp.estimate.unwrap() - 500.0).abs() < 60.0);
+    assert!((lcp.relative.unwrap() - 0.2).abs() < 0.03);
+    assert_eq!(lcp.threshold, Some(250.0));
+    assert_eq!(
+        find(&g, Metric::Fcp, Against::Reference).outcome,
+        Outcome::NoChange
+    );
+    assert_eq!(g.status, GateStatus::Regressed);
+    assert_eq!(g.exit_code(), 1);
+    assert_eq!(g.family_size, 2);
+}
+
+#[test]
+fn significant_but_small_is_a_warning() {
+    // +4 % is detectable with 40 runs at ±10 % spread, but under the 10 % threshold.
+    let g = vs_reference(
+        &visits("home", "candidate", 40, 2600.0, 1500.0),
+        &visits("home", "reference", 40, 2500.0, 1500.0),
+        &opts(),
+    );
+    let lcp = find(&g, Metric::Lcp, Against::Reference);
+    assert_eq!(lcp.outcome, Outcome::Warning, "{lcp:#?}");
+    assert!(lcp.reason.contains("real but small"), "{}", lcp.reason);
+    assert_eq!(g.exit_code(), 0);
+}
+
+#[test]
+fn threshold_override_turns_the_warning_into_a_regression() {
+    let mut o = opts();
+    o.thresholds.insert(
+        Metric::Lcp,
+        PracticalThreshold {
+            relative: 0.0,
+            absolute: 50.0,
+        },
+    );
+    let g = vs_reference(
+        &visits("home", "candidate", 40, 2600.0, 1500.0),
+        &visits("home", "reference", 40, 2500.0, 1500.0),
+        &o,
+    );
+    assert_eq!(
+        find(&g, Metric::Lcp, Against::Reference).outcome,
+        Outcome::Regressed
+    );
+}
+
+#[test]
+fn improvement_is_reported_and_passes() {
+    let g = vs_reference(
+        &visits("home", "candidate", 20, 2000.0, 1500.0),
+        &visits("home", "reference", 20, 2500.0, 1500.0),
+        &opts(),
+    );
+    assert_eq!(
+        find(&g, Metric::Lcp, Against::Reference).outcome,
+        Outcome::Improved
+    );
+    assert_eq!(g.status, GateStatus::Pass);
+}
+
+#[test]
+fn identical_builds_pass() {
+    let g = vs_reference(
+        &visits("home", "candidate", 20, 2500.0, 1500.0),
+        &visits("home", "reference", 20, 2500.0, 1500.0),
+        &opts(),
+    );
+    assert!(
+        g.comparisons.iter().all(|c| c.outcome == Outcome::NoChange),
+        "{g:#?}"
+    );
+    assert_eq!(g.exit_code(), 0);
+}
+
+#[test]
+fn failed_visits_make_the_gate_inconclusive_never_pass() {
+    let mut cand = visits("home", "candidate", 10, 2500.0, 1500.0);
+    for s in cand.iter_mut().take(5) {
+        s.ok = false;
+        s.error = Some("navigation timeout after 30 s".into());
+    }
+    let g = vs_reference(
+        &cand,
+        &visits("home", "reference", 10, 2500.0, 1500.0),
+        &opts(),
+    );
+    assert_eq!(g.status, GateStatus::Inconclusive);
+    assert_eq!(g.exit_code(), 3);
+    let lcp = find(&g, Metric::Lcp, Against::Reference);
+    assert_eq!(lcp.outcome, Outcome::Inconclusive);
+    assert!(
+        lcp.reason.contains("5 candidate visits valid of 10"),
+        "{}",
+        lcp.reason
+    );
+    assert!(lcp.reason.contains("navigation timeout"), "{}", lcp.reason);
+    assert_eq!(g.family_size, 0);
+}
+
+#[test]
+fn small_samples_that_cannot_rule_out_a_big_regression_are_inconclusive() {
+    let mut o = opts();
+    o.min_valid = 3;
+    let g = vs_reference(
+        &visits("home", "candidate", 3, 2500.0, 1500.0),
+        &visits("home", "reference", 3, 2500.0, 1500.0),
+        &o,
+    );
+    let lcp = find(&g, Metric::Lcp, Against::Reference);
+    assert_eq!(lcp.outcome, Outcome::Inconclusive, "{lcp:#?}");
+    assert!(lcp.reason.contains("add runs"));
+}
+
+#[test]
+fn variants_in_one_file_are_split() {
+    let mut all = visits("home", "candidate", 20, 3000.0, 1500.0);
+    all.extend(visits("home", "reference", 20, 2500.0, 1500.0));
+    all.extend(visits("home", "third-party-down", 5, 9000.0, 1500.0));
+    let g = judge(
+        &Inputs {
+            candidate: &all,
+            reference: None,
+            field: None,
+        },
+        &opts(),
+    );
+    assert_eq!(
+        find(&g, Metric::Lcp, Against::Reference).outcome,
+        Outcome::Regressed
+    );
+    assert!(
+        g.notes.iter().any(|n| n.contains("third-party-down")),
+        "{:?}",
+        g.notes
+    );
+}
+
+#[test]
+fn nothing_to_compare_is_inconclusive() {
+    let cand = visits("home", "candidate", 20, 3000.0, 1500.0);
+    let g = judge(
+        &Inputs {
+            candidate: &cand,
+            reference: None,
+            field: None,
+        },
+        &opts(),
+    );
+    assert!(g.comparisons.is_empty());
+    assert_eq!(g.exit_code(), 3);
+}
+
+fn baseline(p75: Option<f64>, binned: bool, definition: &str, too_small: bool) -> Baseline {
+    let mb = MetricBaseline {
+        n: if binned { 0 } else { 100_000 },
+        definition: definition.into(),
+        binned_only: binned,
+        p50: None,
+        p75,
+        p90: None,
+        p95: None,
+        shares: Some(Shares {
+            good: 0.8,
+            needs_improvement: 0.15,
+            poor: 0.05,
+        }),
+        histogram: Vec::new(),
+        sketch: None,
+    };
+    Baseline {
+        schema: 1,
+        provenance: Provenance::default(),
+        segments: vec![SegmentBaseline {
+            page: "*".into(),
+            segment: SegmentKey::default(),
+            too_small,
+            metrics: [(Metric::Lcp, mb)].into_iter().collect(),
+            context: Default::default(),
+        }],
+    }
+}
+
+fn vs_field(cand: &[Sample], b: &Baseline) -> GateResult {
+    let segments = BTreeMap::new();
+    judge(
+        &Inputs {
+            candidate: cand,
+            reference: None,
+            field: Some(FieldBaseline {
+                baseline: b,
+                segments: &segments,
+            }),
+        },
+        &opts(),
+    )
+}
+
+#[test]
+fn lab_p75_far_above_field_p75_regresses() {
+    let g = vs_field(
+        &visits("home", "candidate", 30, 3000.0, 1500.0),
+        &baseline(Some(2400.0), false, "web-vitals", false),
+    );
+    let c = find(&g, Metric::Lcp, Against::Field);
+    assert_eq!(c.outcome, Outcome::Regressed, "{c:#?}");
+    assert_eq!(c.test, TestKind::QuantileSignTest);
+    assert!(c.reason.contains("above real users' p75"), "{}", c.reason);
+    assert!(c.notes.is_empty());
+}
+
+#[test]
+fn lab_matching_the_field_passes_and_definition_mismatch_is_noted() {
+    let g = vs_field(
+        &visits("home", "candidate", 30, 2400.0, 1500.0),
+        &baseline(Some(2500.0), false, "boomerang-lcp", false),
+    );
+    let c = find(&g, Metric::Lcp, Against::Field);
+    assert_eq!(c.outcome, Outcome::NoChange, "{c:#?}");
+    assert!(c.notes[0].contains("boomerang-lcp"));
+    assert_eq!(g.exit_code(), 0);
+}
+
+#[test]
+fn binned_crux_segment_uses_the_good_share() {
+    // All lab visits around 3000 ms are "needs improvement": 0 % good vs 80 % in the field.
+    let g = vs_field(
+        &visits("home", "candidate", 20, 3000.0, 1500.0),
+        &baseline(None, true, "web-vitals", false),
+    );
+    let c = find(&g, Metric::Lcp, Against::Field);
+    assert_eq!(c.test, TestKind::GoodShareBinomial);
+    assert_eq!(c.outcome, Outcome::Regressed, "{c:#?}");
+    // Lab all good: consistent.
+    let g = vs_field(
+        &visits("home", "candidate", 20, 1500.0, 1500.0),
+        &baseline(None, true, "web-vitals", false),
+    );
+    assert_eq!(
+        find(&g, Metric::Lcp, Against::Field).outcome,
+        Outcome::NoChange
+    );
+}
+
+#[test]
+fn too_small_segments_are_not_compared() {
+    let g = vs_field(
+        &visits("home", "candidate", 20, 3000.0, 1500.0),
+        &baseline(Some(2000.0), false, "web-vitals", true),
+    );
+    assert!(g.comparisons.is_empty());
+    assert!(
+        g.notes.iter().any(|n| n.contains("too small")),
+        "{:?}",
+        g.notes
+    );
+    assert_eq!(g.exit_code(), 3);
+}
+
+#[test]
+fn results_serialize() {
+    let g = vs_reference(
+        &visits("home", "candidate", 5, 3000.0, 1500.0),
+        &visits("home", "reference", 5, 2500.0, 1500.0),
+        &VerdictOptions {
+            min_valid: 5,
+            ..opts()
+        },
+    );
+    let json = serde_json::to_value(&g).unwrap();
+    assert_eq!(json["comparisons"][0]["metric"], "fcp");
+    // 5 vs 5 cannot bound the interval at 95 %: infinities become null.
+    assert!(
+        json["comparisons"][0]["interval"]["upper"].is_null()
+            || json["comparisons"][0]["interval"]["upper"].is_number()
+    );
+}
+
+#[test]
+fn adaptive_stops_early_on_no_change_and_continues_when_unsure() {
+    let plan = sequential::plan(0.05, 40).unwrap();
+    assert_eq!(plan.looks, vec![8, 16, 24, 32, 40]);
+    let same = (
+        visits("home", "candidate", 8, 2500.0, 1500.0),
+        visits("home", "reference", 8, 2500.0, 1500.0),
+    );
+    let step = sequential::step(
+        &Inputs {
+            candidate: &same.0,
+            reference: Some(&same.1),
+            field: None,
+        },
+        &opts(),
+        &plan,
+        0,
+    );
+    assert!(
+        matches!(step, sequential::Step::Stop(ref g) if g.status == GateStatus::Pass),
+        "{step:#?}"
+    );
+    // A +20 % shift at 8 runs is not significant at the tiny first-look level: continue.
+    let shifted = visits("home", "candidate", 8, 3000.0, 1500.0);
+    let step = sequential::step(
+        &Inputs {
+            candidate: &shifted,
+            reference: Some(&same.1),
+            field: None,
+        },
+        &opts(),
+        &plan,
+        0,
+    );
+    assert!(
+        matches!(step, sequential::Step::Continue { runs: 16, .. }),
+        "{step:#?}"
+    );
+}

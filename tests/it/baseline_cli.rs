@@ -1,0 +1,169 @@
+//! `rumcheck baseline import|show|merge` through the real binary: exit
+//! codes, messages and files.
+
+use super::baseline_import::{field_data, fixture};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rumcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+        .args(args)
+        .output()
+        .expect("run rumcheck")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn import_show_and_merge_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a.json"),
+        dir.path().join("b.json"),
+        dir.path().join("c.json"),
+    );
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("wide-a.csv")),
+        "--format",
+        "csv",
+        "--apdex-t",
+        "lcp=2500",
+        "-o",
+        s(&a),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("wide-b.csv")),
+        "--format",
+        "csv",
+        "--apdex-t",
+        "lcp=2500",
+        "-o",
+        s(&b),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = rumcheck(&["baseline", "merge", s(&a), s(&b), "-o", s(&c)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rumcheck(&["baseline", "show", s(&c)]);
+    assert_eq!(out.status.code(), Some(0));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("/product/:id — phone"), "{table}");
+    assert!(
+        table.contains("metric") && table.contains("p75") && table.contains("good"),
+        "{table}"
+    );
+    assert!(table.contains("Apdex lcp(T=2500)"), "{table}");
+    assert!(table.contains("71 rows read, 71 accepted"), "{table}");
+    assert!(table.contains("[too small to compare]"), "{table}");
+}
+
+#[test]
+fn crux_show_marks_binned_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("crux.json");
+    let f = field_data("crux-api-queryRecord_github.com-origin_PHONE_treosh-readme.json");
+    assert_eq!(
+        rumcheck(&["baseline", "import", s(&f), "--format", "crux", "-o", s(&o)])
+            .status
+            .code(),
+        Some(0)
+    );
+    let table = String::from_utf8(rumcheck(&["baseline", "show", s(&o)]).stdout).unwrap();
+    let lcp = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("lcp"))
+        .unwrap();
+    assert!(
+        lcp.contains("binned") && lcp.contains("2312 ms") && lcp.contains("79.0%"),
+        "{lcp}"
+    );
+}
+
+#[test]
+fn strict_stops_at_the_first_bad_row_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("x.json");
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("bad.csv")),
+        "--format",
+        "csv",
+        "--strict",
+        "-o",
+        s(&o),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.csv:3: malformed"), "{err}");
+    assert!(!o.exists(), "no baseline written");
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("bad.csv")),
+        "--format",
+        "csv",
+        "-o",
+        s(&o),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not-finite ×2 (lines 6, 7)"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_how_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("x.json");
+    let wide = fixture("wide.csv");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--format", "xlsx"], "--format 'xlsx'"),
+        (
+            &["--format", "csv", "--map", "lcp=nope"],
+            "the header has no column 'nope'",
+        ),
+        (&["--format", "csv", "--map", "lpc=x"], "--map field 'lpc'"),
+        (
+            &["--format", "csv", "--page-by", "domain"],
+            "--page-by 'domain'",
+        ),
+        (&["--format", "csv", "--apdex-t", "lcp"], "--apdex-t 'lcp'"),
+    ];
+    for (extra, want) in cases {
+        let mut args = vec!["baseline", "import", s(&wide), "-o", s(&o)];
+        args.extend_from_slice(extra);
+        let out = rumcheck(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{extra:?}: {err}");
+    }
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("empty.csv")),
+        "--format",
+        "csv",
+        "-o",
+        s(&o),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = rumcheck(&["baseline", "show", s(&fixture("wide.csv"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
+}

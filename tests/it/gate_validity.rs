@@ -1,0 +1,73 @@
+//! A small version of `examples/gate_validity.rs`: a few hundred simulated
+//! gates that fail the build if a change breaks error control or power.
+//! The bounds leave room for Monte-Carlo noise (binomial standard error
+//! sqrt(0.05 · 0.95 / 300) ≈ 0.013), so a pass is not luck and a real break
+//! (e.g. dropping Holm: ~40 % false alarms) cannot pass.
+
+use rumcheck::metric::Metric;
+use rumcheck::verdict::VerdictOptions;
+use rumcheck::verdict::simulate::{self, Change, World};
+
+const GATES: usize = 300;
+
+#[test]
+fn aa_gates_rarely_fail() {
+    let r = simulate::fixed_runs(
+        &World::default(),
+        20,
+        None,
+        GATES,
+        11,
+        &VerdictOptions::default(),
+    );
+    assert!(
+        r.false_alarm <= 0.05 + 3.0 * 0.013,
+        "A/A family-wise false alarms: {r:?}"
+    );
+}
+
+#[test]
+fn a_20_percent_lcp_regression_is_found() {
+    let change = Change {
+        page: 0,
+        metric: Metric::Lcp,
+        factor: 1.2,
+    };
+    let r = simulate::fixed_runs(
+        &World::default(),
+        30,
+        Some(change),
+        150,
+        12,
+        &VerdictOptions::default(),
+    );
+    assert!(
+        r.detected >= 0.85,
+        "power at +20 %, 15 % CV, 30 runs: {r:?}"
+    );
+    assert!(r.false_alarm <= 0.1, "{r:?}");
+}
+
+#[test]
+fn adaptive_sampling_keeps_the_bound_and_stops_early() {
+    let r = simulate::adaptive_runs(
+        &World::default(),
+        40,
+        None,
+        GATES,
+        13,
+        &VerdictOptions::default(),
+    );
+    assert!(r.false_alarm <= 0.05 + 3.0 * 0.013, "{r:?}");
+    assert!(
+        r.mean_runs < 28.0,
+        "A/A gates should stop well before the cap of 40: {r:?}"
+    );
+}
+
+#[test]
+fn uncorrected_tests_do_raise_false_alarms() {
+    // The comparison the README shows: without Holm, 15 tests at 0.05 fail often.
+    let r = simulate::uncorrected_mann_whitney(&World::default(), 20, None, GATES, 14);
+    assert!(r.false_alarm > 0.2, "{r:?}");
+}
