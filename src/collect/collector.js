@@ -184,10 +184,11 @@
         };
         state.interactions.set(e.interactionId, it);
       }
-      // Name the interaction after its longest entry; on a tie (pointerdown and
-      // click end at the same paint), after the one whose handlers ran longest.
+      // Name the interaction after the event whose handlers ran longest (the
+      // pointerdown of a click usually lasts longest, but the click handler is
+      // what to fix).
       const proc = e.processingEnd - e.processingStart;
-      if (e.duration > it.latency || (e.duration === it.latency && proc > it.typeProc)) {
+      if (proc > it.typeProc) {
         it.type = e.name;
         it.typeProc = proc;
       }

@@ -107,7 +107,11 @@ async fn a_slow_click_handler_gives_inp_of_at_least_its_duration() {
         assert!(processing >= 250.0, "{d:#}");
         let phases =
             d["input_delay"].as_f64().unwrap() + processing + d["presentation"].as_f64().unwrap();
-        assert!((phases - inp).abs() < 1.0, "phases add up to INP: {d:#}");
+        // Event-timing durations are rounded to 8 ms, the phases are not.
+        assert!(
+            (phases - inp).abs() <= 8.0,
+            "phases add up to INP {inp}: {d:#}"
+        );
         // The first input's delay is known too; the busy handler made one long task.
         assert!(metric(&c, Metric::Fid) >= 0.0);
         assert!(metric(&c, Metric::LongTasks) >= 1.0, "{:?}", c.metrics);
