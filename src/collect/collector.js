@@ -37,6 +37,8 @@
     beacons: [],
     pendingBodies: [],
     snapshot: null,
+    readBack: false,
+    leaving: false,
   };
 
   // A CSS-ish path to an element: ids end the walk, classes are kept, 100 chars at most.
@@ -174,6 +176,7 @@
           latency: -1,
           start: e.startTime,
           type: e.name,
+          typeProc: -1,
           target: null,
           procStart: Infinity,
           procEnd: 0,
@@ -181,10 +184,15 @@
         };
         state.interactions.set(e.interactionId, it);
       }
-      if (e.duration > it.latency) {
-        it.latency = e.duration;
+      // Name the interaction after the event whose handlers ran longest (the
+      // pointerdown of a click usually lasts longest, but the click handler is
+      // what to fix).
+      const proc = e.processingEnd - e.processingStart;
+      if (proc > it.typeProc) {
         it.type = e.name;
+        it.typeProc = proc;
       }
+      it.latency = Math.max(it.latency, e.duration);
       it.start = Math.min(it.start, e.startTime);
       it.procStart = Math.min(it.procStart, e.processingStart);
       it.procEnd = Math.max(it.procEnd, e.processingEnd);
@@ -258,6 +266,8 @@
   const record = (transport, url, body) => {
     const beacon = { transport: transport, url: url, body: '', at_ms: now() };
     state.beacons.push(beacon);
+    // Agents report on the visibilitychange that follows pagehide when leaving.
+    if (state.leaving) queueMicrotask(handOver);
     if (body === undefined || body === null) return;
     if (typeof body === 'string') {
       beacon.body = body;
@@ -471,7 +481,37 @@
     },
     true,
   );
-  addListener('pagehide', (event) => freeze(event.isTrusted), true);
+  // A visit that ends by navigating (a clicked link in a journey) cannot be read
+  // by WebDriver any more: hand it to the next same-origin document instead.
+  const PREVIOUS_KEY = 'rumcheck:previous-visit';
+  let previous = null;
+  try {
+    const raw = sessionStorage.getItem(PREVIOUS_KEY);
+    if (raw) {
+      sessionStorage.removeItem(PREVIOUS_KEY);
+      previous = JSON.parse(raw);
+    }
+  } catch (_) {
+    // Opaque origins have no sessionStorage.
+  }
+  const handOver = () => {
+    if (!state.leaving || state.readBack || !state.snapshot) return;
+    try {
+      const visit = { metrics: state.snapshot.metrics, details: state.snapshot.details, beacons: state.beacons, url: location.href };
+      sessionStorage.setItem(PREVIOUS_KEY, JSON.stringify(visit));
+    } catch (_) {
+      // No storage: the visit is lost, as it would be for a RUM agent without beacons.
+    }
+  };
+  addListener(
+    'pagehide',
+    (event) => {
+      freeze(event.isTrusted);
+      state.leaving = true;
+      handOver();
+    },
+    true,
+  );
 
   Object.defineProperty(window, KEY, {
     enumerable: false,
@@ -479,6 +519,7 @@
       // Values as of the first hide (or now, if the page never was hidden),
       // plus every beacon captured so far.
       read: () => {
+        state.readBack = true;
         const snap = state.snapshot || (flush(), compute());
         return Promise.all(state.pendingBodies).then(() => ({
           metrics: snap.metrics,
@@ -489,6 +530,8 @@
           url: location.href,
         }));
       },
+      // The visit of the previous same-origin document, if it ended by navigating here.
+      previous: () => previous,
     }),
   });
 });

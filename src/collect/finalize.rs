@@ -1,14 +1,16 @@
 //! Ending a visit the way a real one ends: the page becomes hidden.
 //!
-//! A new foreground tab (CDP `Target.createTarget`) hides the measured page
-//! for real: the browser fires a trusted `visibilitychange`, so the collector
-//! and any RUM agent (web-vitals reports LCP only on trusted events) finish
-//! exactly as in the field. WebDriver stays attached to the measured page, so
-//! we read it while hidden, then close the tab and bring the page back to the
-//! front for the next navigation of a journey.
+//! Bringing another tab to the front (CDP `Target.createTarget`, then
+//! `Target.activateTarget` on later visits) hides the measured page for real:
+//! the browser fires a trusted `visibilitychange`, so the collector and any
+//! RUM agent (web-vitals finalises LCP only on trusted events) finish exactly
+//! as in the field. WebDriver stays attached to the measured page, so we read
+//! it while hidden, then bring it back to the front (`Page.bringToFront`) for
+//! the next navigation of a journey. The blank cover tab stays open in the
+//! background until the session ends.
 //!
-//! If a browser never reports the page hidden (some remote or old headless
-//! builds), we fall back to what web-vitals' own test suite does: override
+//! If a browser cannot open the cover tab or never reports the page hidden
+//! (some remote or old headless builds), we fall back to what web-vitals' own test suite does: override
 //! `document.visibilityState` and dispatch `visibilitychange`. That event is
 //! untrusted, so an agent that checks `isTrusted` may not report LCP; the
 //! sample says `details.finalized = "synthetic"` when this happened.
@@ -16,6 +18,8 @@
 use super::{CollectError, Collected, parse_readback};
 use crate::browser::{BrowserError, Session};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long the browser may take to report the page hidden or visible.
@@ -53,6 +57,18 @@ const READ_WHEN_HIDDEN_JS: &str =
 /// Ends the visit (the page becomes hidden), reads the collector back and
 /// returns the page to the foreground so the session can navigate again.
 pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
+    end_visit(session, true).await
+}
+
+/// Like [`finalize`] for the last visit of a session that is about to be
+/// closed: the page is left hidden, which saves two round trips. Do not
+/// navigate this session again afterwards (its next page would start hidden
+/// and report no FCP or LCP).
+pub async fn finalize_last(session: &Session) -> Result<Collected, CollectError> {
+    end_visit(session, false).await
+}
+
+async fn end_visit(session: &Session, give_back: bool) -> Result<Collected, CollectError> {
     let settled = session
         .eval(SETTLE_JS)
         .await
@@ -67,28 +83,55 @@ pub async fn finalize(session: &Session) -> Result<Collected, CollectError> {
     if settled["present"] != Value::Bool(true) {
         return Err(CollectError::NotInstalled { url });
     }
-    let fail = |source: BrowserError| CollectError::Browser {
-        url: url.clone(),
-        source: Box::new(source),
+    let result = match hide(session).await {
+        Ok(()) => match read_when_hidden(session, &url).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => synthetic(session, &url).await,
+            Err(e) => Err(e),
+        },
+        // An endpoint that refuses new tabs still lets us end the visit.
+        Err(_) => synthetic(session, &url).await,
     };
-
-    let tab = session
-        .cdp("Target.createTarget", json!({ "url": "about:blank" }))
-        .await
-        .map_err(&fail)?;
-    let tab_id = tab.get("targetId").cloned().unwrap_or(Value::Null);
-    let result = match read_when_hidden(session, &url).await {
-        Ok(Some(c)) => Ok(c),
-        Ok(None) => synthetic(session, &url).await,
-        Err(e) => Err(e),
-    };
-    // Always give the page back, even when reading failed.
-    let _ = session
-        .cdp("Target.closeTarget", json!({ "targetId": tab_id }))
-        .await;
-    let _ = session.cdp("Page.bringToFront", json!({})).await;
-    let _ = wait_for_visibility(session, "visible").await;
+    // Give the page back even when reading failed.
+    if give_back {
+        let _ = session.cdp("Page.bringToFront", json!({})).await;
+        let _ = wait_for_visibility(session, "visible").await;
+    }
     result
+}
+
+/// The blank tab that covers the measured page. It stays open (in the
+/// background) for the next visit of the session, which saves starting a
+/// renderer each time.
+const COVER_URL: &str = "about:blank#rumcheck-cover";
+
+/// Cover tab per WebDriver session id, so later visits only activate it.
+/// One short entry per session of the process; a stale one (the tab was
+/// closed) falls back to creating a new tab.
+static COVERS: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
+
+/// Brings the cover tab to the front (creating it the first time), which
+/// hides the measured page.
+async fn hide(session: &Session) -> Result<(), BrowserError> {
+    let key = session.client().session_id().await.ok().flatten();
+    let known = key
+        .as_ref()
+        .and_then(|k| COVERS.lock().ok().and_then(|m| m.get(k).cloned()));
+    if let Some(id) = known
+        && session
+            .cdp("Target.activateTarget", json!({ "targetId": id }))
+            .await
+            .is_ok()
+    {
+        return Ok(());
+    }
+    let created = session
+        .cdp("Target.createTarget", json!({ "url": COVER_URL }))
+        .await?;
+    if let (Some(k), Ok(mut m)) = (key, COVERS.lock()) {
+        m.insert(k, created["targetId"].clone());
+    }
+    Ok(())
 }
 
 /// Polls until the page is hidden and then reads it in the same round trip;
@@ -142,6 +185,26 @@ fn finish(url: &str, raw: Value, how: &str) -> Result<Collected, CollectError> {
         d.insert("finalized".into(), Value::String(how.into()));
     }
     Ok(collected)
+}
+
+/// The visit of the previous document when it ended by navigating to this
+/// one (e.g. a clicked link in a journey) instead of through [`finalize`].
+/// The collector hands it over through `sessionStorage`, so only same-origin
+/// navigations keep it; `None` otherwise. Its `details.finalized` is
+/// `navigated`.
+pub async fn take_previous(session: &Session) -> Result<Option<Collected>, CollectError> {
+    let raw = session
+        .eval("const c = window[Symbol.for('rumcheck')]; return c ? c.previous() : null;")
+        .await
+        .map_err(|source| CollectError::Browser {
+            url: "(current page)".into(),
+            source: Box::new(source),
+        })?;
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let url = raw["url"].as_str().unwrap_or("(previous page)").to_string();
+    finish(&url, raw, "navigated").map(Some)
 }
 
 /// Polls `document.visibilityState` until it equals `state`; false on timeout.

@@ -5,7 +5,9 @@
 //! Call order for one session: [`install`] once before the first navigation,
 //! then for every page visit (each navigation of a journey) navigate, run the
 //! steps and call [`finalize`]. The injected scripts persist for every new
-//! document of the session.
+//! document of the session. When a step itself navigates (a clicked link),
+//! the page that was left is available once from the next document with
+//! [`take_previous`].
 
 mod error;
 mod finalize;
@@ -13,7 +15,7 @@ mod glob;
 mod model;
 
 pub use error::CollectError;
-pub use finalize::finalize;
+pub use finalize::{finalize, finalize_last, take_previous};
 pub use glob::glob_to_regex;
 pub use model::{Collected, parse_readback};
 

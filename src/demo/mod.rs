@@ -16,6 +16,10 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// The bundled demo scenario (TOML, scenario format of issue 2). Its
+/// `base_url` is a placeholder: point it at [`DemoServer::base_url`].
+pub const SCENARIO_TOML: &str = include_str!("scenario.toml");
+
 /// The demo shop's pages, as paths for a scenario.
 pub const PAGES: [(&str, &str); 4] = [
     ("home", "/"),

@@ -46,12 +46,29 @@ pub fn web_vitals_iife() -> String {
 pub struct Fixtures {
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    log: RequestLog,
 }
+
+/// Every path (with query) the fixture server was asked for, in order.
+type RequestLog = Arc<std::sync::Mutex<Vec<String>>>;
 
 impl Fixtures {
     /// Starts the server on 127.0.0.1 on a free port.
     pub async fn start() -> Fixtures {
-        let app = Router::new().route("/{*path}", axum::routing::get(serve_fixture));
+        let log = RequestLog::default();
+        let seen = log.clone();
+        let app = Router::new()
+            .route("/{*path}", axum::routing::any(serve_fixture))
+            .layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| {
+                    let seen = seen.clone();
+                    async move {
+                        let uri = req.uri().to_string();
+                        seen.lock().expect("request log").push(uri);
+                        next.run(req).await
+                    }
+                },
+            ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port for the fixture server");
@@ -59,7 +76,13 @@ impl Fixtures {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Fixtures { addr, task }
+        Fixtures { addr, task, log }
+    }
+
+    /// How many requests for paths starting with `prefix` reached the server.
+    pub fn requests_to(&self, prefix: &str) -> usize {
+        let log = self.log.lock().expect("request log");
+        log.iter().filter(|p| p.starts_with(prefix)).count()
     }
 
     /// `http://127.0.0.1:PORT/` + path.
