@@ -24,7 +24,11 @@ fn write_csv(path: &Path, rows: u64) {
         state ^= state << 17;
         state
     };
-    let (devices, ects, countries) = (["phone", "desktop", "tablet"], ["4g", "4g", "3g", "2g"], ["DE", "FR", "US", "BR", "IN"]);
+    let (devices, ects, countries) = (
+        ["phone", "desktop", "tablet"],
+        ["4g", "4g", "3g", "2g"],
+        ["DE", "FR", "US", "BR", "IN"],
+    );
     let start = 1_730_000_000i64;
     let (mut session, mut left, mut stamp, mut stamp_secs) = (0u64, 0u64, String::new(), i64::MIN);
     let (mut dev, mut ect, mut user) = (0usize, 0usize, 0u64);
@@ -97,7 +101,10 @@ fn vm_hwm_kb() -> u64 {
 }
 
 fn rss_check(dir: &Path) {
-    let rows: u64 = std::env::var("RUMCHECK_RSS_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);
+    let rows: u64 = std::env::var("RUMCHECK_RSS_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
     if rows == 0 {
         return;
     }

@@ -12,7 +12,7 @@
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.
 
-use super::distinct::Distinct;
+use super::distinct::{Distinct, PreHashedState};
 use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
 use super::record::{Record, View, format_day};
 use crate::metric::{Metric, Rating};
@@ -27,7 +27,7 @@ pub struct Accumulator {
     groups: Vec<Group>,
     /// Per group: itself and the coarser groups it rolls up into.
     rollups: Vec<Vec<usize>>,
-    sessions: HashMap<u64, SessionState>,
+    sessions: HashMap<u64, SessionState, PreHashedState>,
     key_buf: String,
     time_range: Option<(i64, i64)>,
     records: u64,

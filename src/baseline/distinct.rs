@@ -4,6 +4,30 @@
 //! linear counting for small ranges).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hasher for keys that already are 64-bit SipHash outputs: passes them
+/// through instead of hashing them a second time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are expected; fold anything else (FNV-1a).
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Hash-map state for pre-hashed keys.
+pub type PreHashedState = BuildHasherDefault<PreHashed>;
 
 /// Distinct ids counted exactly before switching to HyperLogLog.
 pub const EXACT_LIMIT: usize = 4096;
@@ -14,14 +38,14 @@ const M: usize = 1 << P;
 #[derive(Debug, Clone)]
 pub enum Distinct {
     /// Every hash seen (at most [`EXACT_LIMIT`]).
-    Exact(HashSet<u64>),
+    Exact(HashSet<u64, PreHashedState>),
     /// HyperLogLog registers.
     Sketch(Box<[u8; M]>),
 }
 
 impl Default for Distinct {
     fn default() -> Self {
-        Distinct::Exact(HashSet::new())
+        Distinct::Exact(HashSet::default())
     }
 }
 
