@@ -77,6 +77,31 @@ impl Distinct {
         }
     }
 
+    /// Adds every id `other` counted (union; HyperLogLog registers take the maximum).
+    pub fn merge(&mut self, other: &Distinct) {
+        match other {
+            Distinct::Exact(set) => {
+                for &h in set {
+                    self.insert(h);
+                }
+            }
+            Distinct::Sketch(theirs) => {
+                if let Distinct::Exact(set) = self {
+                    let mut regs = Box::new([0u8; M]);
+                    for &x in set.iter() {
+                        hll_add(&mut regs, x);
+                    }
+                    *self = Distinct::Sketch(regs);
+                }
+                if let Distinct::Sketch(mine) = self {
+                    for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+                        *a = (*a).max(*b);
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
         matches!(self, Distinct::Exact(s) if s.is_empty())
@@ -110,6 +135,34 @@ mod tests {
         let mut h = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&i, &mut h);
         std::hash::Hasher::finish(&h)
+    }
+
+    #[test]
+    fn merge_is_a_union() {
+        let (mut a, mut b, mut both) = (
+            Distinct::default(),
+            Distinct::default(),
+            Distinct::default(),
+        );
+        for i in 0..20_000u64 {
+            if i < 12_000 {
+                a.insert(mix(i));
+            }
+            if i >= 8_000 {
+                b.insert(mix(i));
+            }
+            both.insert(mix(i));
+        }
+        let mut small = Distinct::default();
+        small.insert(mix(1));
+        small.insert(mix(99_999_999));
+        let mut s2 = small.clone();
+        s2.merge(&small);
+        assert_eq!(s2.count(), 2);
+        a.merge(&b);
+        assert_eq!(a.count(), both.count(), "registers are the same");
+        small.merge(&both);
+        assert!((small.count() as f64 - 20_000.0).abs() < 1_000.0);
     }
 
     #[test]
