@@ -12,7 +12,7 @@
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.
 
-use super::distinct::Distinct;
+use super::distinct::{Distinct, PreHashedState};
 use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
 use super::record::{Record, View, format_day};
 use crate::metric::{Metric, Rating};
@@ -27,7 +27,7 @@ pub struct Accumulator {
     groups: Vec<Group>,
     /// Per group: itself and the coarser groups it rolls up into.
     rollups: Vec<Vec<usize>>,
-    sessions: HashMap<u64, SessionState>,
+    sessions: HashMap<u64, SessionState, PreHashedState>,
     key_buf: String,
     time_range: Option<(i64, i64)>,
     records: u64,
@@ -50,7 +50,7 @@ struct Group {
     view_ids: Distinct,
     sessions: Distinct,
     users: Distinct,
-    users_per_day: HashMap<i64, Distinct>,
+    users_per_day: HashMap<i64, Distinct, PreHashedState>,
     landing: u64,
     bounced: u64,
     landing_by_lcp: [(u64, u64); 3],
@@ -112,9 +112,9 @@ impl Accumulator {
         }
         let g = self.intern(rec.page, rec.segment);
         let day = rec.time.map(|t| t.div_euclid(86_400));
-        for i in 0..self.rollups[g].len() {
-            let gi = self.rollups[g][i];
-            let group = &mut self.groups[gi];
+        // Only the record's own group; roll-ups are merged in `finish`.
+        {
+            let group = &mut self.groups[g];
             match rec.view {
                 View::Whole(_) => group.whole_views += 1,
                 View::Part(id) => {
@@ -170,11 +170,11 @@ impl Accumulator {
             return;
         };
         let cutoff = now - SESSION_EXPIRY_S;
-        let (groups, rollups) = (&mut self.groups, &self.rollups);
+        let groups = &mut self.groups;
         self.sessions.retain(|_, st| {
             let idle = st.last_time.is_some_and(|t| t < cutoff);
             if idle {
-                settle(groups, rollups, st);
+                settle(groups, st);
             }
             !idle
         });
@@ -239,7 +239,7 @@ impl Accumulator {
             view_ids: Distinct::default(),
             sessions: Distinct::default(),
             users: Distinct::default(),
-            users_per_day: HashMap::new(),
+            users_per_day: HashMap::default(),
             landing: 0,
             bounced: 0,
             landing_by_lcp: [(0, 0); 3],
@@ -262,34 +262,85 @@ impl Accumulator {
     /// segment baselines, sorted by page and segment.
     pub fn finish(mut self) -> Vec<SegmentBaseline> {
         for st in self.sessions.values() {
-            settle(&mut self.groups, &self.rollups, st);
+            settle(&mut self.groups, st);
+        }
+        // Each group's own records feed it and its coarser roll-ups.
+        let mut merged: Vec<Group> = self.groups.iter().map(Group::empty_like).collect();
+        for (i, ups) in self.rollups.iter().enumerate() {
+            for &r in ups {
+                merged[r].merge_from(&self.groups[i]);
+            }
         }
         let (min, apdex_t) = (self.min_segment, &self.apdex_t);
-        let mut out: Vec<SegmentBaseline> = self
-            .groups
-            .into_iter()
-            .map(|g| g.finish(min, apdex_t))
-            .collect();
+        let mut out: Vec<SegmentBaseline> =
+            merged.into_iter().map(|g| g.finish(min, apdex_t)).collect();
         out.sort_by(|a, b| (&a.page, &a.segment).cmp(&(&b.page, &b.segment)));
         out
     }
 }
 
 /// Counts a finished session on its landing page (and roll-ups).
-fn settle(groups: &mut [Group], rollups: &[Vec<usize>], st: &SessionState) {
-    for &gi in &rollups[st.landing] {
-        let g = &mut groups[gi];
-        g.landing += 1;
-        g.bounced += u64::from(!st.multi);
-        if let Some(r) = st.landing_lcp {
-            let slot = &mut g.landing_by_lcp[rating_index(r)];
-            slot.0 += 1;
-            slot.1 += u64::from(!st.multi);
-        }
+fn settle(groups: &mut [Group], st: &SessionState) {
+    let g = &mut groups[st.landing];
+    g.landing += 1;
+    g.bounced += u64::from(!st.multi);
+    if let Some(r) = st.landing_lcp {
+        let slot = &mut g.landing_by_lcp[rating_index(r)];
+        slot.0 += 1;
+        slot.1 += u64::from(!st.multi);
     }
 }
 
 impl Group {
+    fn empty_like(&self) -> Group {
+        Group {
+            page: self.page.clone(),
+            segment: self.segment.clone(),
+            metrics: BTreeMap::new(),
+            whole_views: 0,
+            view_ids: Distinct::default(),
+            sessions: Distinct::default(),
+            users: Distinct::default(),
+            users_per_day: HashMap::default(),
+            landing: 0,
+            bounced: 0,
+            landing_by_lcp: [(0, 0); 3],
+        }
+    }
+
+    fn merge_from(&mut self, o: &Group) {
+        self.whole_views += o.whole_views;
+        self.view_ids.merge(&o.view_ids);
+        self.sessions.merge(&o.sessions);
+        self.users.merge(&o.users);
+        for (d, u) in &o.users_per_day {
+            self.users_per_day.entry(*d).or_default().merge(u);
+        }
+        self.landing += o.landing;
+        self.bounced += o.bounced;
+        for (a, b) in self.landing_by_lcp.iter_mut().zip(o.landing_by_lcp) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        for (m, acc) in &o.metrics {
+            let mine = self.metrics.entry(*m).or_default();
+            // Both sketches use the default configuration, so merging cannot fail.
+            let _ = mine.sketch.merge(&acc.sketch);
+            mine.n += acc.n;
+            for (a, b) in mine.ratings.iter_mut().zip(acc.ratings) {
+                *a += b;
+            }
+            mine.nonzero += acc.nonzero;
+            mine.satisfied += acc.satisfied;
+            mine.tolerating += acc.tolerating;
+            for d in &acc.definitions {
+                if !mine.definitions.contains(d) {
+                    mine.definitions.push(d);
+                }
+            }
+        }
+    }
+
     fn finish(self, min_segment: u64, apdex_t: &BTreeMap<Metric, f64>) -> SegmentBaseline {
         let max_n = self.metrics.values().map(|m| m.n).max().unwrap_or(0);
         let mut ctx = Context {

@@ -64,9 +64,17 @@ fn aliases(field: Field) -> &'static [&'static str] {
     }
 }
 
+/// Slot of a context field in [`Columns::ctx`] (metrics use the spare last slot).
+fn slot(f: Field) -> usize {
+    Field::CONTEXT
+        .iter()
+        .position(|c| *c == f)
+        .unwrap_or(Field::CONTEXT.len())
+}
+
 /// Column indexes of the fields present in one file.
 struct Columns {
-    ctx: BTreeMap<Field, usize>,
+    ctx: [Option<usize>; Field::CONTEXT.len() + 1],
     metrics: Vec<(Metric, usize)>,
     long: bool,
 }
@@ -110,13 +118,21 @@ fn resolve(headers: &[String], opts: &ImportOptions, file: &str) -> Result<Colum
         }
     }
     let long = ctx.contains_key(&Field::MetricName) && ctx.contains_key(&Field::Value);
+    let mut slots = [None; Field::CONTEXT.len() + 1];
+    for (f, i) in &ctx {
+        slots[slot(*f)] = Some(*i);
+    }
     if !long && metrics.is_empty() {
         return Err(ImportError::NoMetricColumns {
             file: file.to_string(),
             columns: listing(),
         });
     }
-    Ok(Columns { ctx, metrics, long })
+    Ok(Columns {
+        ctx: slots,
+        metrics,
+        long,
+    })
 }
 
 /// Sniffs the delimiter from the header line: `,`, `;` or tab.
@@ -237,9 +253,8 @@ impl RowState {
         opts: &ImportOptions,
     ) -> Result<(), RowError> {
         let get = |f: Field| -> Result<Option<&str>, RowError> {
-            cols.ctx
-                .get(&f)
-                .map(|&i| text(rec, i, f.name()))
+            cols.ctx[slot(f)]
+                .map(|i| text(rec, i, f.name()))
                 .transpose()
         };
         match get(Field::Url)? {

@@ -4,6 +4,30 @@
 //! linear counting for small ranges).
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hasher for keys that already are 64-bit SipHash outputs: passes them
+/// through instead of hashing them a second time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are expected; fold anything else (FNV-1a).
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Hash-map state for pre-hashed keys.
+pub type PreHashedState = BuildHasherDefault<PreHashed>;
 
 /// Distinct ids counted exactly before switching to HyperLogLog.
 pub const EXACT_LIMIT: usize = 4096;
@@ -14,14 +38,14 @@ const M: usize = 1 << P;
 #[derive(Debug, Clone)]
 pub enum Distinct {
     /// Every hash seen (at most [`EXACT_LIMIT`]).
-    Exact(HashSet<u64>),
+    Exact(HashSet<u64, PreHashedState>),
     /// HyperLogLog registers.
     Sketch(Box<[u8; M]>),
 }
 
 impl Default for Distinct {
     fn default() -> Self {
-        Distinct::Exact(HashSet::new())
+        Distinct::Exact(HashSet::default())
     }
 }
 
@@ -50,6 +74,31 @@ impl Distinct {
                 }
             }
             Distinct::Sketch(regs) => hll_add(regs, h),
+        }
+    }
+
+    /// Adds every id `other` counted (union; HyperLogLog registers take the maximum).
+    pub fn merge(&mut self, other: &Distinct) {
+        match other {
+            Distinct::Exact(set) => {
+                for &h in set {
+                    self.insert(h);
+                }
+            }
+            Distinct::Sketch(theirs) => {
+                if let Distinct::Exact(set) = self {
+                    let mut regs = Box::new([0u8; M]);
+                    for &x in set.iter() {
+                        hll_add(&mut regs, x);
+                    }
+                    *self = Distinct::Sketch(regs);
+                }
+                if let Distinct::Sketch(mine) = self {
+                    for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+                        *a = (*a).max(*b);
+                    }
+                }
+            }
         }
     }
 
@@ -86,6 +135,34 @@ mod tests {
         let mut h = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&i, &mut h);
         std::hash::Hasher::finish(&h)
+    }
+
+    #[test]
+    fn merge_is_a_union() {
+        let (mut a, mut b, mut both) = (
+            Distinct::default(),
+            Distinct::default(),
+            Distinct::default(),
+        );
+        for i in 0..20_000u64 {
+            if i < 12_000 {
+                a.insert(mix(i));
+            }
+            if i >= 8_000 {
+                b.insert(mix(i));
+            }
+            both.insert(mix(i));
+        }
+        let mut small = Distinct::default();
+        small.insert(mix(1));
+        small.insert(mix(99_999_999));
+        let mut s2 = small.clone();
+        s2.merge(&small);
+        assert_eq!(s2.count(), 2);
+        a.merge(&b);
+        assert_eq!(a.count(), both.count(), "registers are the same");
+        small.merge(&both);
+        assert!((small.count() as f64 - 20_000.0).abs() < 1_000.0);
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub struct SegmentValues {
     /// Effective connection type.
     pub connection: Option<&'static str>,
     /// Upper-case country code.
-    pub country: Option<String>,
+    pub country: Option<Country>,
     /// Browser family.
     pub browser: Option<&'static str>,
 }
@@ -23,7 +23,10 @@ impl SegmentValues {
         [
             self.form_factor.filter(|_| on(SegmentDim::FormFactor)),
             self.connection.filter(|_| on(SegmentDim::Connection)),
-            self.country.as_deref().filter(|_| on(SegmentDim::Country)),
+            self.country
+                .as_ref()
+                .map(Country::as_str)
+                .filter(|_| on(SegmentDim::Country)),
             self.browser.filter(|_| on(SegmentDim::Browser)),
         ]
     }
@@ -94,11 +97,16 @@ fn is_id_like(seg: &str) -> bool {
 
 /// Normalises a form-factor value (`mobile`, `Phone`, `DESKTOP`, …).
 pub fn form_factor(raw: &str) -> Option<&'static str> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "phone" | "mobile" | "smartphone" | "handset" => Some("phone"),
-        "tablet" => Some("tablet"),
-        "desktop" | "pc" | "laptop" => Some("desktop"),
-        _ => None,
+    let t = raw.trim();
+    let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+    if is(&["phone", "mobile", "smartphone", "handset"]) {
+        Some("phone")
+    } else if is(&["tablet"]) {
+        Some("tablet")
+    } else if is(&["desktop", "pc", "laptop"]) {
+        Some("desktop")
+    } else {
+        None
     }
 }
 
@@ -148,22 +156,40 @@ pub fn browser(raw: &str) -> Option<&'static str> {
         .or_else(|| l.contains("chromium").then_some("chrome"))
 }
 
-/// Normalises an effective connection type (`4g`, `4G`, `slow-2g`).
+/// Normalises an effective connection type (`4g`, `4G`, `slow-2g`, `slow_2g`).
 pub fn connection(raw: &str) -> Option<&'static str> {
-    match raw.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-        "4g" => Some("4g"),
-        "3g" => Some("3g"),
-        "2g" => Some("2g"),
-        "slow-2g" | "slow2g" => Some("slow-2g"),
-        "offline" => Some("offline"),
-        _ => None,
+    let t = raw.trim();
+    ["4g", "3g", "2g", "slow-2g", "offline"]
+        .into_iter()
+        .find(|c| t.eq_ignore_ascii_case(c))
+        .or_else(|| {
+            ["slow_2g", "slow2g"]
+                .iter()
+                .any(|c| t.eq_ignore_ascii_case(c))
+                .then_some("slow-2g")
+        })
+}
+
+/// An upper-case ISO 3166 alpha-2 country code, stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Built only from two ASCII letters.
+        std::str::from_utf8(&self.0).unwrap_or("??")
     }
 }
 
 /// Normalises a country code to upper-case ISO 3166 alpha-2.
-pub fn country(raw: &str) -> Option<String> {
-    let t = raw.trim();
-    (t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
+pub fn country(raw: &str) -> Option<Country> {
+    match raw.trim().as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+            Some(Country([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +243,9 @@ mod tests {
         assert_eq!(connection("4G"), Some("4g"));
         assert_eq!(connection("slow_2g"), Some("slow-2g"));
         assert_eq!(form_factor("Mobile"), Some("phone"));
-        assert_eq!(country("de"), Some("DE".to_string()));
+        assert_eq!(
+            country("de").map(|c| c.as_str().to_string()),
+            Some("DE".to_string())
+        );
     }
 }
