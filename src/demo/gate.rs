@@ -10,16 +10,13 @@ use crate::run::RunOptions;
 use crate::scenario::{LoadedScenario, ScenarioError, parse};
 use std::path::Path;
 
-/// The demo scenario (also in `scenarios/demo.toml`).
-pub const SCENARIO: &str = include_str!("../../scenarios/demo.toml");
-
 /// The demo shop's made-up RUM export (see tools/make-demo-field-data.py):
 /// a week of page views with LCP, FCP, TTFB, CLS, INP per page and device.
 pub const FIELD_CSV: &str = include_str!("field.csv");
 
 /// The bundled scenario, pointed at `base_url`.
 pub fn scenario(base_url: &str) -> Result<LoadedScenario, ScenarioError> {
-    let mut s = parse(SCENARIO, Path::new("scenarios/demo.toml"))?;
+    let mut s = parse(super::SCENARIO_TOML, Path::new("scenarios/demo.toml"))?;
     s.override_base_url(base_url)?;
     Ok(s)
 }

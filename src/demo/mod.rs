@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 /// The bundled demo scenario (TOML, scenario format of issue 2). Its
 /// `base_url` is a placeholder: point it at [`DemoServer::base_url`].
-pub const SCENARIO_TOML: &str = include_str!("scenario.toml");
+pub const SCENARIO_TOML: &str = include_str!("../../scenarios/demo.toml");
 
 /// The demo shop's pages, as paths for a scenario.
 pub const PAGES: [(&str, &str); 4] = [

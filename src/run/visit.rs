@@ -216,12 +216,15 @@ async fn run_legs(
         let page_started = Instant::now();
         let mut log = Vec::new();
         let note = match session.goto(&leg.url).await {
-            Ok(()) => check_navigation(session, &leg.url).await.map_err(|e| (i, e))?,
+            Ok(()) => check_navigation(session, &leg.url)
+                .await
+                .map_err(|e| (i, e))?,
             // The load event did not come in time (a hung third party, say):
             // the visit still happened, and the collector says what rendered.
-            Err(BrowserError::Command { source, .. }) if source.is_timeout() => {
-                Some(format!("no load event within {} ms", ctx.scenario.scenario.timeouts.page_load_ms))
-            }
+            Err(BrowserError::Command { source, .. }) if source.is_timeout() => Some(format!(
+                "no load event within {} ms",
+                ctx.scenario.scenario.timeouts.page_load_ms
+            )),
             Err(e) => return Err((i, e.into())),
         };
         log.push(StepLog {
@@ -282,7 +285,9 @@ async fn check_navigation(session: &Session, url: &str) -> Result<Option<String>
         .await;
     let v = match v {
         Ok(v) => v,
-        Err(BrowserError::Command { source, .. }) if source.is_timeout() || source.is_script_timeout() => {
+        Err(BrowserError::Command { source, .. })
+            if source.is_timeout() || source.is_script_timeout() =>
+        {
             return Ok(Some("the page was still loading: its renderer did not answer (e.g. blocked by a hung synchronous script)".into()));
         }
         Err(e) => return Err(e.into()),
@@ -290,8 +295,13 @@ async fn check_navigation(session: &Session, url: &str) -> Result<Option<String>
     let protocol = v[0].as_str().unwrap_or_default();
     let status = v[1].as_u64().unwrap_or(0);
     if protocol == "chrome-error:" {
-        let code = v[2].as_str().filter(|c| !c.is_empty()).unwrap_or("network error");
-        return Err(VisitError::Load(format!("the browser could not load {url}: {code}")));
+        let code = v[2]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("network error");
+        return Err(VisitError::Load(format!(
+            "the browser could not load {url}: {code}"
+        )));
     }
     if status >= 400 {
         return Err(VisitError::Load(format!("HTTP {status} for {url}")));

@@ -31,13 +31,23 @@ async fn the_proxy_adds_rtt_to_ttfb_and_limits_bandwidth_and_cpu_slowdown_holds(
         cpu_slowdown: Some(4.0),
         ..ProfileSpec::default()
     });
-    let rows = calibrate(&BrowserOptions::default(), &[p]).await.expect("calibration runs");
+    let rows = calibrate(&BrowserOptions::default(), &[p])
+        .await
+        .expect("calibration runs");
     let r = &rows[0];
     eprintln!("{}", rumcheck::run::calibrate::render(&rows));
-    assert!(r.ttfb_ms >= 200.0, "TTFB {} ms under a 200 ms RTT", r.ttfb_ms);
+    assert!(
+        r.ttfb_ms >= 200.0,
+        "TTFB {} ms under a 200 ms RTT",
+        r.ttfb_ms
+    );
     let expected = r.expected_download_ms.unwrap();
     let error = (r.download_ms - expected).abs() / expected;
-    assert!(error <= 0.10, "500 KB took {:.0} ms, expected {expected:.0} ms ±10 %", r.download_ms);
+    assert!(
+        error <= 0.10,
+        "500 KB took {:.0} ms, expected {expected:.0} ms ±10 %",
+        r.download_ms
+    );
     assert!(
         (3.4..=4.6).contains(&r.measured_cpu_slowdown),
         "CPU slowdown 4 measured as {:.2}x",
@@ -48,15 +58,27 @@ async fn the_proxy_adds_rtt_to_ttfb_and_limits_bandwidth_and_cpu_slowdown_holds(
 #[tokio::test]
 async fn device_emulation_is_what_the_page_sees() {
     let _lock = browser_lock().await;
-    let phone = profile(ProfileSpec { name: "phone".into(), device: Some(NameOr::Preset("phone".into())), ..ProfileSpec::default() });
+    let phone = profile(ProfileSpec {
+        name: "phone".into(),
+        device: Some(NameOr::Preset("phone".into())),
+        ..ProfileSpec::default()
+    });
     let setup = SessionSetup::for_profile(&phone, "candidate", None, (1280, 800));
-    let browser = Browser::start(&BrowserOptions::default()).await.expect("browser starts");
+    let browser = Browser::start(&BrowserOptions::default())
+        .await
+        .expect("browser starts");
     let session = browser
-        .session(&SessionSpec { viewport: setup.viewport, ..SessionSpec::default() })
+        .session(&SessionSpec {
+            viewport: setup.viewport,
+            ..SessionSpec::default()
+        })
         .await
         .expect("session");
     for (method, params) in &setup.cdp {
-        session.cdp(method, params.clone()).await.expect("CDP command accepted");
+        session
+            .cdp(method, params.clone())
+            .await
+            .expect("CDP command accepted");
     }
     // A mobile viewport without <meta name=viewport> lays out at 980 px, as phones do.
     session
@@ -69,7 +91,11 @@ async fn device_emulation_is_what_the_page_sees() {
         .unwrap();
     let _ = session.close().await;
     browser.shutdown().await;
-    assert_eq!((v[0].as_u64(), v[1].as_u64()), (Some(412), Some(823)), "{v}");
+    assert_eq!(
+        (v[0].as_u64(), v[1].as_u64()),
+        (Some(412), Some(823)),
+        "{v}"
+    );
     assert_eq!(v[2].as_f64(), Some(1.75), "{v}");
     assert!(v[3].as_str().unwrap().contains("Android"), "{v}");
     assert!(v[4].as_u64().unwrap() > 0, "touch points {v}");
@@ -85,10 +111,18 @@ async fn spof_site() -> (String, tokio::task::JoinHandle<()>) {
          <body><h1>Hello, shop</h1><p>The script above is synchronous: while it hangs, nothing renders.</p></body></html>"
     );
     let app = axum::Router::new()
-        .route("/", axum::routing::get(move || async move { axum::response::Html(page) }))
+        .route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(page) }),
+        )
         .route(
             "/lib.js",
-            axum::routing::get(|| async { ([("content-type", "text/javascript")], "window.libLoaded = true;") }),
+            axum::routing::get(|| async {
+                (
+                    [("content-type", "text/javascript")],
+                    "window.libLoaded = true;",
+                )
+            }),
         );
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -121,9 +155,14 @@ path = "/"
     );
     let s = scenario::parse(&text, Path::new("spof.toml")).unwrap();
     let out = tempfile::tempdir().unwrap();
-    let runner = Runner::start(RunOptions { browser: BrowserOptions::default(), concurrency: 1, out_dir: out.path().into(), quiet: true })
-        .await
-        .expect("browser starts");
+    let runner = Runner::start(RunOptions {
+        browser: BrowserOptions::default(),
+        concurrency: 1,
+        out_dir: out.path().into(),
+        quiet: true,
+    })
+    .await
+    .expect("browser starts");
     let setups: Vec<_> = s
         .scenario
         .profiles
@@ -131,10 +170,19 @@ path = "/"
         .map(|p| Arc::new(SessionSetup::for_profile(p, "candidate", None, (1280, 800))))
         .collect();
     let mut sink = SampleSink::create(out.path()).unwrap();
-    let batch = runner.run_batch(&s, plan(0..1, 1, &setups), &mut sink).await.unwrap();
+    let batch = runner
+        .run_batch(&s, plan(0..1, 1, &setups), &mut sink)
+        .await
+        .unwrap();
     runner.shutdown().await;
     server.abort();
-    let by = |name: &str| batch.samples.iter().find(|x| x.profile == name).unwrap_or_else(|| panic!("no {name} sample"));
+    let by = |name: &str| {
+        batch
+            .samples
+            .iter()
+            .find(|x| x.profile == name)
+            .unwrap_or_else(|| panic!("no {name} sample"))
+    };
     let (normal, blocked, hung) = (by("normal"), by("cdn-blocked"), by("cdn-hangs"));
     for x in [normal, blocked, hung] {
         assert!(x.ok, "{}: {:?}", x.profile, x.error);
@@ -142,8 +190,16 @@ path = "/"
     // Normal and blocked pages render; the blocked script is a failed request.
     assert!(normal.metric(Metric::Fcp).is_some());
     assert_eq!(normal.metric(Metric::FailedRequests), Some(0.0));
-    assert!(blocked.metric(Metric::Fcp).is_some(), "{:?}", blocked.metrics);
-    assert!(blocked.metric(Metric::FailedRequests).unwrap_or(0.0) >= 1.0, "{:?}", blocked.metrics);
+    assert!(
+        blocked.metric(Metric::Fcp).is_some(),
+        "{:?}",
+        blocked.metrics
+    );
+    assert!(
+        blocked.metric(Metric::FailedRequests).unwrap_or(0.0) >= 1.0,
+        "{:?}",
+        blocked.metrics
+    );
     // A hung synchronous script keeps the page blank for the whole visit.
     assert_eq!(hung.metric(Metric::Fcp), None, "{:?}", hung.metrics);
     assert_eq!(hung.metric(Metric::Lcp), None, "{:?}", hung.metrics);
