@@ -207,3 +207,49 @@ pub fn render(gate: &GateResult, color: bool) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{GateResult, GateStatus, PageHealth};
+
+    fn gate() -> GateResult {
+        GateResult {
+            status: GateStatus::Inconclusive,
+            alpha: 0.05,
+            test_alpha: 0.05,
+            family_size: 0,
+            comparisons: Vec::new(),
+            pages: vec![PageHealth {
+                page: "home".into(),
+                profile: "default".into(),
+                variant: "candidate".into(),
+                valid: 2,
+                failed: 8,
+                first_error: Some("chromedriver crashed".into()),
+                enough: false,
+            }],
+            notes: vec!["nothing to compare with".into()],
+        }
+    }
+
+    #[test]
+    fn plain_output_has_no_escape_codes_and_says_why() {
+        let text = render(&gate(), false);
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(text.contains("INCONCLUSIVE home [default] candidate: 8 of 10 visits failed (first error: chromedriver crashed)"), "{text}");
+        assert!(
+            text.ends_with("INCONCLUSIVE: nothing compared (exit 3)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn colour_marks_the_status() {
+        let text = render(&gate(), true);
+        assert!(
+            text.contains("\x1b[33mINCONCLUSIVE\x1b[0m: nothing compared"),
+            "{text}"
+        );
+    }
+}

@@ -114,11 +114,13 @@ fn moses_k(n1: usize, n2: usize, level: f64) -> Option<usize> {
     let half = (1.0 - level) / 2.0;
     let mn = n1 * n2;
     let k = if n1.min(n2) <= 8 && n1.max(n2) <= EXACT_MAX_N {
-        let dist = UDistribution::new(n1, n2);
-        // Largest k with P(U <= k-1) <= half.
+        let pmf = UDistribution::new(n1, n2).pmf();
+        // Largest k with P(U <= k-1) <= half, accumulating P(U <= k).
         let mut k = 0;
-        while k < mn && dist.cdf(k) <= half + 1e-12 {
+        let mut cdf = pmf[0];
+        while k < mn && cdf <= half + 1e-12 {
             k += 1;
+            cdf += pmf[k];
         }
         k
     } else {

@@ -179,6 +179,11 @@ impl UDistribution {
         1.0 - self.cdf(u - 1)
     }
 
+    /// `P(U = u)` for `u = 0..=n1·n2`.
+    pub fn pmf(&self) -> Vec<f64> {
+        self.counts.iter().map(|&c| c as f64 / self.total).collect()
+    }
+
     /// The largest value `U` can take (`n1 · n2`).
     pub fn max_u(&self) -> usize {
         self.counts.len() - 1

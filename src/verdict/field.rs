@@ -173,5 +173,4 @@ pub(crate) fn decide(c: &mut Comparison, rejected: bool, tolerance: f64) {
             ),
         )
     };
-    let _ = limit;
 }
