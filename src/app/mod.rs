@@ -7,6 +7,7 @@ use crate::exit::Failure;
 
 mod baseline;
 mod compare;
+mod init;
 mod run;
 
 /// Runs a parsed command line and returns the process exit code.
@@ -14,6 +15,7 @@ pub fn main(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Baseline(cmd) => baseline::main(cmd),
         Command::Compare(args) => compare::main(args),
+        Command::Init(args) => init::main(args),
         Command::Run(args) => with_runtime(|| run::run(args)),
         Command::Demo(args) => with_runtime(|| run::demo(args)),
     };

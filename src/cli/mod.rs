@@ -29,4 +29,20 @@ pub enum Command {
     /// Import, show and merge real-user baselines.
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
+    /// Write a starter scenario for a URL and print the next commands.
+    Init(InitArgs),
+}
+
+/// `rumcheck init URL`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The page to measure, e.g. https://shop.example.com/product/1.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// Where to write the scenario.
+    #[arg(short, long, value_name = "FILE", default_value = "rumcheck.toml")]
+    pub output: std::path::PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }

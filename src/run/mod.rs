@@ -1,1 +1,270 @@
-//! See DESIGN.md, module `run`.
+//! Orchestration: plan, run jobs on K browsers, retry failed visits, show
+//! progress, and write every sample to `samples.ndjson` as it arrives.
+
+pub mod plan;
+mod steps;
+pub mod summary;
+mod visit;
+
+pub use plan::{Job, SessionSetup};
+pub use steps::StepError;
+pub use visit::now_rfc3339;
+
+use crate::browser::{Browser, BrowserError, BrowserOptions};
+use crate::collect::RumAgent;
+use crate::sample::{Sample, write_sample};
+use crate::scenario::LoadedScenario;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc;
+
+/// Validated options of a run (from `rumcheck run` flags or the library API).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where browsers come from.
+    pub browser: BrowserOptions,
+    /// Browsers at once (>= 1).
+    pub concurrency: usize,
+    /// Output directory for `samples.ndjson`.
+    pub out_dir: PathBuf,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// Things that stop a run as a whole (single failed visits do not).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The browser could not be started.
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+    /// The output cannot be written.
+    #[error("cannot write '{path}': {source}\n  hint: pass --out with a writable directory")]
+    Output {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `--concurrency 0`.
+    #[error("--concurrency must be at least 1")]
+    Concurrency,
+}
+
+/// Appends samples to `DIR/samples.ndjson`, flushing each line so a crash
+/// or Ctrl-C keeps everything measured so far.
+pub struct SampleSink {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl SampleSink {
+    /// Creates (truncates) `dir/samples.ndjson`, creating `dir` if needed.
+    pub fn create(dir: &Path) -> Result<Self, RunError> {
+        let fail = |path: &Path, source| RunError::Output {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+        let path = dir.join("samples.ndjson");
+        let file = File::create(&path).map_err(|e| fail(&path, e))?;
+        Ok(SampleSink {
+            path,
+            out: BufWriter::new(file),
+        })
+    }
+
+    /// The file written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&mut self, sample: &Sample) -> Result<(), RunError> {
+        write_sample(&mut self.out, sample).map_err(|source| RunError::Output {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// A browser source plus the settings of a run; runs batches of jobs.
+pub struct Runner {
+    browser: Browser,
+    opts: RunOptions,
+    interrupted: Arc<AtomicBool>,
+}
+
+/// What a batch produced.
+pub struct Batch {
+    /// Every sample, ok or failed, in completion order.
+    pub samples: Vec<Sample>,
+    /// True when Ctrl-C stopped the batch early.
+    pub interrupted: bool,
+}
+
+impl Runner {
+    /// Starts the browser source (spawns chromedriver, or checks `--webdriver`).
+    pub async fn start(opts: RunOptions) -> Result<Runner, RunError> {
+        if opts.concurrency == 0 {
+            return Err(RunError::Concurrency);
+        }
+        let browser = Browser::start(&opts.browser).await?;
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&interrupted);
+        // Ctrl-C: stop taking jobs; running visits end and close their sessions.
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupted: finishing running visits and closing browsers…");
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        Ok(Runner {
+            browser,
+            opts,
+            interrupted,
+        })
+    }
+
+    /// The browser version, once a session has been created.
+    pub fn browser_version(&self) -> &str {
+        self.browser.version()
+    }
+
+    /// The run options.
+    pub fn options(&self) -> &RunOptions {
+        &self.opts
+    }
+
+    /// Runs `jobs` on up to `concurrency` sessions at once, retrying failed
+    /// jobs up to the scenario's `retries`, writing samples to `sink`.
+    pub async fn run_batch(
+        &self,
+        scenario: &LoadedScenario,
+        jobs: Vec<Job>,
+        sink: &mut SampleSink,
+    ) -> Result<Batch, RunError> {
+        let rum_agent = scenario
+            .rum_agent_source
+            .as_ref()
+            .zip(scenario.scenario.rum_agent.as_ref())
+            .map(|(script, spec)| RumAgent {
+                script: script.clone(),
+                beacon: spec.beacon.clone(),
+            });
+        let ctx = visit::VisitContext {
+            scenario,
+            rum_agent: rum_agent.as_ref(),
+        };
+        let bar = progress(jobs.len() as u64, self.opts.quiet);
+        let queue = std::sync::Mutex::new(jobs.into_iter().collect::<VecDeque<_>>());
+        let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
+        let retries = scenario.scenario.retries;
+        let workers = (0..self.opts.concurrency).map(|_| {
+            let tx = tx.clone();
+            let (queue, ctx, browser, interrupted) =
+                (&queue, &ctx, &self.browser, &self.interrupted);
+            async move {
+                loop {
+                    if interrupted.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Some(job) = queue.lock().expect("queue lock").pop_front() else {
+                        break;
+                    };
+                    for sample in run_job(browser, ctx, &job, retries).await {
+                        let _ = tx.send(sample);
+                    }
+                }
+            }
+        });
+        let workers: Vec<_> = workers.collect();
+        drop(tx);
+        let collect = async {
+            let mut samples = Vec::new();
+            while let Some(sample) = rx.recv().await {
+                sink.write(&sample)?;
+                if !sample.ok {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "visit failed: {} run {} ({}, attempt {}): {}",
+                            sample.page,
+                            sample.run,
+                            sample.profile,
+                            sample.attempts,
+                            sample.error.as_deref().unwrap_or("")
+                        )
+                    });
+                }
+                // A journey yields several samples; count the job once, on its first visit.
+                if !sample.page.contains('/') {
+                    bar.inc(1);
+                }
+                samples.push(sample);
+            }
+            Ok::<_, RunError>(samples)
+        };
+        let ((), samples) = tokio::join!(futures_join_all(workers.into_iter()), collect);
+        bar.finish_and_clear();
+        Ok(Batch {
+            samples: samples?,
+            interrupted: self.interrupted.load(Ordering::SeqCst),
+        })
+    }
+
+    /// Stops chromedriver. Call after the last batch.
+    pub async fn shutdown(self) {
+        self.browser.shutdown().await;
+    }
+}
+
+/// Runs one job with retries; returns the samples of the last attempt
+/// (failed ones carry their reason and the number of attempts).
+async fn run_job(
+    browser: &Browser,
+    ctx: &visit::VisitContext<'_>,
+    job: &Job,
+    retries: u32,
+) -> Vec<Sample> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let mut attempt = visit::attempt(browser, ctx, job).await;
+        if attempt.error.is_none() || attempts > retries || attempt.setup_failure {
+            for s in &mut attempt.samples {
+                s.attempts = attempts;
+            }
+            return attempt.samples;
+        }
+    }
+}
+
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    std::future::poll_fn(move |cx| {
+        set.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if set.is_empty() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+fn progress(len: u64, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} visits, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
