@@ -1,0 +1,198 @@
+//! The verdict's result types. All `Serialize`, so every report format
+//! (terminal, JSON, JUnit, HTML) reads the same numbers.
+
+use crate::metric::Metric;
+use crate::stats::Interval;
+use serde::Serialize;
+
+/// The decision for one page × profile × metric comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Significant after Holm and larger than the practical threshold.
+    Regressed,
+    /// Significantly faster by more than the threshold.
+    Improved,
+    /// Significant after Holm but smaller than the threshold: real but small.
+    Warning,
+    /// No significant change, and the interval rules out a large regression.
+    NoChange,
+    /// Cannot decide: too few valid samples, or the interval still allows a
+    /// regression of twice the threshold (more runs needed).
+    Inconclusive,
+}
+
+impl Outcome {
+    /// Short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Regressed => "REGRESSED",
+            Outcome::Improved => "improved",
+            Outcome::Warning => "warning",
+            Outcome::NoChange => "no change",
+            Outcome::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
+/// What the candidate was compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Against {
+    /// Lab samples of the reference build.
+    Reference,
+    /// The real-user baseline segment.
+    Field,
+}
+
+/// How a comparison was tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestKind {
+    /// One-sided Mann-Whitney U, exact null distribution.
+    MannWhitneyExact,
+    /// One-sided Mann-Whitney U, normal approximation.
+    MannWhitneyNormal,
+    /// Exact sign (binomial) test of the lab p75 against the field p75 × (1 + tolerance).
+    QuantileSignTest,
+    /// Exact binomial test of the lab's good share against the field's (CrUX bins).
+    GoodShareBinomial,
+    /// Not tested (too few samples).
+    None,
+}
+
+/// One comparison with all its numbers and a one-line reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Page name.
+    pub page: String,
+    /// Profile name.
+    pub profile: String,
+    /// The metric.
+    pub metric: Metric,
+    /// Reference samples or field baseline.
+    pub against: Against,
+    /// The decision.
+    pub outcome: Outcome,
+    /// One line a developer understands.
+    pub reason: String,
+    /// The test used.
+    pub test: TestKind,
+    /// Valid candidate values.
+    pub n_candidate: usize,
+    /// Valid reference values, or the field segment's n (0 for CrUX bins).
+    pub n_reference: u64,
+    /// Candidate median (vs reference) or p75 (vs field), in the metric's unit.
+    pub candidate: Option<f64>,
+    /// Reference median, field p75, or field good share.
+    pub reference: Option<f64>,
+    /// Hodges-Lehmann shift (vs reference) or the lab p75 (vs field).
+    pub estimate: Option<f64>,
+    /// Confidence interval of `estimate`.
+    pub interval: Option<Interval>,
+    /// Relative shift (log-scale Hodges-Lehmann), when all values are positive.
+    pub relative: Option<f64>,
+    /// Interval of `relative`.
+    pub relative_interval: Option<Interval>,
+    /// Raw one-sided p-value for "candidate is worse".
+    pub p_value: Option<f64>,
+    /// Holm-adjusted `p_value` over the gate's family.
+    pub p_adjusted: Option<f64>,
+    /// Raw one-sided p-value for "candidate is better" (reference only).
+    pub p_improved: Option<f64>,
+    /// Holm-adjusted `p_improved` (a separate family: improvements never fail a build).
+    pub p_improved_adjusted: Option<f64>,
+    /// The practical threshold in the metric's unit (vs reference), or the
+    /// field value × (1 + tolerance) the lab is tested against.
+    pub threshold: Option<f64>,
+    /// Caveats (definition mismatch, unbounded interval…).
+    pub notes: Vec<String>,
+}
+
+/// Valid and failed visits of one page × profile × variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PageHealth {
+    /// Page name.
+    pub page: String,
+    /// Profile name.
+    pub profile: String,
+    /// `candidate` or `reference`.
+    pub variant: String,
+    /// Visits that produced metrics.
+    pub valid: usize,
+    /// Visits that failed.
+    pub failed: usize,
+    /// The first failure's message, if any.
+    pub first_error: Option<String>,
+    /// Whether `valid` reaches the minimum.
+    pub enough: bool,
+}
+
+/// The gate as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateStatus {
+    /// No regression and every comparison decided.
+    Pass,
+    /// At least one comparison regressed.
+    Regressed,
+    /// No regression found, but something could not be decided.
+    Inconclusive,
+}
+
+/// The whole verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateResult {
+    /// Overall status.
+    pub status: GateStatus,
+    /// The family-wise false-alarm budget.
+    pub alpha: f64,
+    /// The level the tests ran at (below `alpha` at early adaptive looks).
+    pub test_alpha: f64,
+    /// Number of hypotheses in the Holm family for regressions.
+    pub family_size: usize,
+    /// All comparisons, ordered by page, profile, metric, against.
+    pub comparisons: Vec<Comparison>,
+    /// Valid/failed visits per page.
+    pub pages: Vec<PageHealth>,
+    /// Gate-level notes (skipped segments, unknown variants…).
+    pub notes: Vec<String>,
+}
+
+impl GateResult {
+    /// 0 pass, 1 regression, 3 inconclusive (see [`crate::exit`]).
+    pub fn exit_code(&self) -> u8 {
+        match self.status {
+            GateStatus::Pass => crate::exit::PASS,
+            GateStatus::Regressed => crate::exit::REGRESSION,
+            GateStatus::Inconclusive => crate::exit::INCONCLUSIVE,
+        }
+    }
+
+    /// How many comparisons ended in `outcome`.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.comparisons.iter().filter(|c| c.outcome == outcome).count()
+    }
+
+    /// One-line summary, e.g. `1 regressed, 2 warnings, 12 no change`.
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = [
+            (Outcome::Regressed, "regressed"),
+            (Outcome::Improved, "improved"),
+            (Outcome::Warning, "warning"),
+            (Outcome::NoChange, "no change"),
+            (Outcome::Inconclusive, "inconclusive"),
+        ]
+        .iter()
+        .filter_map(|&(o, name)| {
+            let n = self.count(o);
+            (n > 0).then(|| format!("{n} {name}"))
+        })
+        .collect();
+        if parts.is_empty() {
+            "nothing compared".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
