@@ -171,7 +171,10 @@ impl GateResult {
 
     /// How many comparisons ended in `outcome`.
     pub fn count(&self, outcome: Outcome) -> usize {
-        self.comparisons.iter().filter(|c| c.outcome == outcome).count()
+        self.comparisons
+            .iter()
+            .filter(|c| c.outcome == outcome)
+            .count()
     }
 
     /// One-line summary, e.g. `1 regressed, 2 warnings, 12 no change`.
