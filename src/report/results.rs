@@ -453,7 +453,7 @@ impl Results {
             .find(|g| g.page == page && g.profile == profile && g.variant == variant)
     }
 
-    /// The distinct (page, profile) pairs, in the order groups appear.
+    /// The distinct (page, profile) pairs, in scenario order (pages, then profiles).
     pub fn page_profiles(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         let pairs = self.groups.iter().map(|g| (&g.page, &g.profile)).chain(
@@ -466,6 +466,15 @@ impl Results {
                 out.push((page.clone(), profile.clone()));
             }
         }
+        // Scenario order reads better than alphabetical; unknown names go last.
+        let page_rank = |x: &str| self.scenario.pages.iter().position(|n| n == x);
+        let profile_rank = |x: &str| self.profiles.iter().position(|p| p.name == x);
+        out.sort_by_key(|(page, profile)| {
+            (
+                page_rank(page).unwrap_or(usize::MAX),
+                profile_rank(profile).unwrap_or(usize::MAX),
+            )
+        });
         out
     }
 

@@ -67,7 +67,7 @@ fn bound(v: Option<f64>, f: impl Fn(f64) -> String, inf: &str) -> String {
 }
 
 fn interval_text(i: &IntervalRecord, f: impl Fn(f64) -> String + Copy) -> String {
-    format!("[{}, {}]", bound(i.lower, f, "−∞"), bound(i.upper, f, "+∞"))
+    format!("[{}, {}]", bound(i.lower, f, "-∞"), bound(i.upper, f, "+∞"))
 }
 
 /// The change column: relative shift with its interval when known, else the
