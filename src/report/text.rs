@@ -150,3 +150,21 @@ mod tests {
         assert_eq!(one_line("a\r\nb\n\nc"), "a / b / c");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the input, the escaped text holds no markup character
+        /// and unescapes back to the input (controls aside).
+        #[test]
+        fn escaped_text_is_inert_and_reversible(s in "\\PC*|[<>&\"'\\]\\[!/=a-z \\n]{0,40}") {
+            let e = esc(&s);
+            prop_assert!(!e.contains(['<', '>', '"', '\'']));
+            let back = html_escape::decode_html_entities(&e);
+            prop_assert_eq!(back.as_ref(), s.as_str());
+        }
+    }
+}

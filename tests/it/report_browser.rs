@@ -2,8 +2,10 @@
 //! per metric, the hostile payload shown as text and never executed. A
 //! screenshot of the report is saved as this test's artifact.
 
+use crate::report_fixture;
 use crate::report_hostile::hostile_html;
 use rumcheck::browser::{Browser, BrowserOptions, Session, SessionSpec};
+use rumcheck::report::{Format, ReportInput};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -38,12 +40,40 @@ async fn inspect(session: &Session, url: &str) -> Result<(Value, Vec<u8>), Strin
     Ok((facts, png))
 }
 
+/// The clean fixture's report as one full-page PNG, for people to look at.
+async fn full_page(session: &Session, url: &str) -> Result<Vec<u8>, String> {
+    session.goto(url).await.map_err(|e| e.to_string())?;
+    let height = session
+        .eval("return document.documentElement.scrollHeight;")
+        .await
+        .map_err(|e| e.to_string())?
+        .as_u64()
+        .unwrap_or(1600)
+        .min(8000) as u32;
+    session
+        .set_viewport(1280, height, 1.0, false)
+        .await
+        .map_err(|e| e.to_string())?;
+    session.screenshot().await.map_err(|e| e.to_string())
+}
+
+fn clean_html() -> String {
+    let f = report_fixture::load();
+    let input = ReportInput::new(&f.results, &f.candidate)
+        .with_reference(&f.reference)
+        .with_baseline(Some(&f.baseline));
+    String::from_utf8(Format::Html.reporter().render(&input).unwrap()).unwrap()
+}
+
 #[tokio::test]
 async fn the_html_report_renders_in_chromium_and_runs_no_payload() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
     std::fs::write(&page, hostile_html()).unwrap();
     let url = url::Url::from_file_path(&page).unwrap().to_string();
+    let clean = dir.path().join("clean.html");
+    std::fs::write(&clean, clean_html()).unwrap();
+    let clean_url = url::Url::from_file_path(&clean).unwrap().to_string();
 
     let browser = Browser::start(&BrowserOptions::default())
         .await
@@ -54,7 +84,12 @@ async fn the_html_report_renders_in_chromium_and_runs_no_payload() {
     };
     let outcome = match browser.session(&spec).await {
         Ok(session) => {
-            let r = inspect(&session, &url).await;
+            let r = match inspect(&session, &url).await {
+                Ok((facts, png)) => full_page(&session, &clean_url)
+                    .await
+                    .map(|full| (facts, png, full)),
+                Err(e) => Err(e),
+            };
             // Close explicitly whatever happened, then judge.
             let _ = session.close().await;
             r
@@ -62,13 +97,19 @@ async fn the_html_report_renders_in_chromium_and_runs_no_payload() {
         Err(e) => Err(e.to_string()),
     };
     browser.shutdown().await;
-    let (facts, png) = outcome.expect("the report opens in Chromium");
+    let (facts, png, full) = outcome.expect("the report opens in Chromium");
 
     let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let shot = artifacts.join("report-html.png");
     std::fs::write(&shot, &png).unwrap();
-    println!("report screenshot: {}", shot.display());
+    println!("report screenshot (hostile input): {}", shot.display());
+    let full_shot = artifacts.join("report-html-full.png");
+    std::fs::write(&full_shot, &full).unwrap();
+    println!(
+        "report screenshot (full page, fixture): {}",
+        full_shot.display()
+    );
 
     assert_eq!(facts["xss"], Value::Null, "a payload ran: {facts}");
     assert_eq!(facts["scripts"], 0, "{facts}");
@@ -90,5 +131,5 @@ async fn the_html_report_renders_in_chromium_and_runs_no_payload() {
         reason.contains("<script>window.__xss=1;alert(1)</script>"),
         "{reason}"
     );
-    assert!(png.starts_with(b"\x89PNG"));
+    assert!(png.starts_with(b"\x89PNG") && full.starts_with(b"\x89PNG"));
 }

@@ -10,7 +10,7 @@ use crate::metric::Metric;
 use crate::report::text::esc;
 use std::fmt::Write;
 
-const W: f64 = 640.0;
+const W: f64 = 560.0;
 const H: f64 = 240.0;
 const LEFT: f64 = 56.0;
 const RIGHT: f64 = 16.0;

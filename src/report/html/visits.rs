@@ -55,9 +55,11 @@ pub fn render(samples: &[&Sample]) -> String {
     };
     let mut out = String::new();
     let flagged = samples.iter().filter(|s| !s.ok).count();
+    // Open when something failed: the first thing a developer looks at.
     let _ = writeln!(
         out,
-        "<details class=\"visits\"><summary>Visits: {} ({} failed)</summary>",
+        "<details class=\"visits\"{}><summary>Visits: {} ({} failed)</summary>",
+        if flagged > 0 { " open=\"open\"" } else { "" },
         samples.len(),
         flagged
     );
