@@ -284,3 +284,14 @@ fn step_summary_appends_when_the_variable_is_set() {
         "{text}"
     );
 }
+
+#[test]
+fn html_is_the_same_whether_reference_samples_come_apart_or_mixed_in() {
+    let f = report_fixture::load();
+    let split = render(Format::Html, &f);
+    let all: Vec<_> = f.candidate.iter().chain(&f.reference).cloned().collect();
+    let mixed = ReportInput::new(&f.results, &all).with_baseline(Some(&f.baseline));
+    let mixed = String::from_utf8(Format::Html.reporter().render(&mixed).unwrap()).unwrap();
+    assert_eq!(split, mixed);
+    assert!(split.contains("lab reference (n=8)"));
+}

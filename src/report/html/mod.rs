@@ -171,8 +171,13 @@ fn metric_values(samples: &[&Sample], m: Metric) -> Vec<f64> {
 
 fn group(out: &mut String, input: &ReportInput<'_>, i: usize, page: &str, profile: &str) {
     let r = input.results;
-    let cand = values(input.candidate, page, profile);
-    let reference = values(input.reference, page, profile);
+    // Tolerate a caller passing every sample as `candidate`: reference
+    // visits are recognised by their variant either way.
+    let (cand, mut reference): (Vec<&Sample>, Vec<&Sample>) =
+        values(input.candidate, page, profile)
+            .into_iter()
+            .partition(|s| s.variant != "reference");
+    reference.extend(values(input.reference, page, profile));
     let segment = r.segment_of(profile);
     let field: Option<&SegmentBaseline> = input
         .baseline
