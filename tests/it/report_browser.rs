@@ -9,8 +9,27 @@ use rumcheck::report::{Format, ReportInput};
 use serde_json::Value;
 use std::path::PathBuf;
 
-async fn inspect(session: &Session, url: &str) -> Result<(Value, Vec<u8>), String> {
+/// Navigates and waits until the whole document (its last element, the
+/// footer) is parsed, so counts never see a half-loaded page on a busy host.
+async fn open(session: &Session, url: &str) -> Result<(), String> {
     session.goto(url).await.map_err(|e| e.to_string())?;
+    for _ in 0..100 {
+        let ready = session
+            .eval(
+                "return document.readyState === 'complete' && !!document.querySelector('footer');",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if ready == Value::Bool(true) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("{url} did not finish loading in 10 s"))
+}
+
+async fn inspect(session: &Session, url: &str) -> Result<(Value, Vec<u8>), String> {
+    open(session, url).await?;
     let facts = session
         .eval(
             r#"
@@ -42,7 +61,7 @@ async fn inspect(session: &Session, url: &str) -> Result<(Value, Vec<u8>), Strin
 
 /// The clean fixture's report as one full-page PNG, for people to look at.
 async fn full_page(session: &Session, url: &str) -> Result<Vec<u8>, String> {
-    session.goto(url).await.map_err(|e| e.to_string())?;
+    open(session, url).await?;
     let height = session
         .eval("return document.documentElement.scrollHeight;")
         .await
