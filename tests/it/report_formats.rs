@@ -295,3 +295,18 @@ fn html_is_the_same_whether_reference_samples_come_apart_or_mixed_in() {
     assert_eq!(split, mixed);
     assert!(split.contains("lab reference (n=8)"));
 }
+
+/// Root ignores permission bits, so also check a directory nobody can create
+/// files in: /proc (Linux).
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_in_a_directory_that_refuses_files_is_refused_even_for_root() {
+    let target = Path::new("/proc/rumcheck-report.json");
+    let err = ReportManager::from_cli_arguments(Some(target), None, None, None).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ReportError::NotWritable { .. }), "{msg}");
+    assert!(
+        msg.starts_with("--json '/proc/rumcheck-report.json': cannot write this file"),
+        "{msg}"
+    );
+}
