@@ -13,7 +13,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::baseline::{ImportError, SegmentKey, read_baseline};
+use crate::baseline::{Baseline, ImportError, SegmentKey, read_baseline};
 use crate::browser::BrowserOptions;
 use crate::exit;
 use crate::run::{Job, RunError, RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
@@ -83,8 +83,22 @@ pub enum Runs {
     },
 }
 
-/// Called after every batch with all samples so far and the provisional verdict.
-pub type BatchObserver = dyn FnMut(&[Sample], Option<&GateResult>) + Send;
+/// What a batch observer sees: everything measured so far.
+pub struct BatchView<'a> {
+    /// All visits so far (candidate and, with a reference URL, reference).
+    pub samples: &'a [Sample],
+    /// The verdict so far (final when `done`).
+    pub verdict: Option<&'a GateResult>,
+    /// Reference samples read from a file, if any.
+    pub reference: &'a [Sample],
+    /// The field baseline, if any.
+    pub baseline: Option<&'a Baseline>,
+    /// True for the last call.
+    pub done: bool,
+}
+
+/// Called after every batch, e.g. to rewrite report files.
+pub type BatchObserver = dyn FnMut(&BatchView<'_>) + Send;
 
 /// A gate, configured step by step (builder style).
 pub struct Gate {
@@ -176,10 +190,7 @@ impl Gate {
 
     /// Called after every batch with all samples so far and the provisional
     /// verdict, e.g. to rewrite report files so a crash keeps partial results.
-    pub fn on_batch(
-        mut self,
-        f: impl FnMut(&[Sample], Option<&GateResult>) + Send + 'static,
-    ) -> Gate {
+    pub fn on_batch(mut self, f: impl FnMut(&BatchView<'_>) + Send + 'static) -> Gate {
         self.observer = Some(Box::new(f));
         self
     }
@@ -239,28 +250,34 @@ impl Gate {
                 None => sequential::Step::Stop(verdict::judge(&inputs, &self.verdict)),
             }
         };
+        let cap = runs_cap(runs);
+        let plan_auto = match runs {
+            Runs::Fixed(_) => None,
+            Runs::Auto { cap } => Some(
+                sequential::plan(self.verdict.alpha, cap as usize).map_err(|e| {
+                    GateError::Options(OptionsError::Threshold {
+                        given: "--runs auto".into(),
+                        reason: e.to_string(),
+                    })
+                })?,
+            ),
+        };
         let mut done = 0u32;
         let outcome = loop {
-            let (target, spending) = match runs {
-                Runs::Fixed(n) => (n, None),
-                Runs::Auto { cap } => {
-                    let plan = sequential::plan(self.verdict.alpha, cap as usize).map_err(|e| {
-                        GateError::Options(OptionsError::Threshold {
-                            given: "--runs auto".into(),
-                            reason: e.to_string(),
-                        })
-                    })?;
+            // Fixed runs go in batches too, so reports are rewritten as results arrive.
+            let (target, look) = match &plan_auto {
+                None => ((done + FIXED_BATCH).min(cap), None),
+                Some(plan) => {
                     let look = plan
                         .looks
                         .iter()
                         .position(|&l| l as u32 > done)
                         .unwrap_or(plan.looks.len() - 1);
-                    (plan.looks[look] as u32, Some((plan, look)))
+                    (plan.looks[look] as u32, Some(look))
                 }
             };
             let jobs: Vec<Job> = plan(done..target, pages_n, &setups);
-            let batch = runner.run_batch(&self.scenario, jobs, &mut sink).await;
-            let batch = match batch {
+            let batch = match runner.run_batch(&self.scenario, jobs, &mut sink).await {
                 Ok(b) => b,
                 Err(e) => {
                     runner.shutdown().await;
@@ -276,25 +293,30 @@ impl Gate {
                     path: sink.path().to_path_buf(),
                 });
             }
-            if !judged {
-                if let Some(f) = self.observer.as_mut() {
-                    f(&samples, None);
-                }
-                break None;
+            let last = done >= cap;
+            let step = match (judged, &plan_auto, look) {
+                (false, _, _) => None,
+                (true, Some(plan), Some(look)) => Some(judge(&samples, Some((plan, look)))),
+                (true, _, _) => Some(judge(&samples, None)),
+            };
+            let (verdict, stop) = match step {
+                None => (None, last),
+                Some(sequential::Step::Stop(result)) => (Some(result), true),
+                Some(sequential::Step::Continue { provisional, .. }) => (Some(provisional), last),
+            };
+            // With fixed runs the verdict only counts once every run is in.
+            let stop = stop && (plan_auto.is_some() || last);
+            if let Some(f) = self.observer.as_mut() {
+                f(&BatchView {
+                    samples: &samples,
+                    verdict: verdict.as_ref(),
+                    reference: reference.as_deref().unwrap_or_default(),
+                    baseline: baseline.as_ref(),
+                    done: stop,
+                });
             }
-            let step = judge(&samples, spending.as_ref().map(|(p, l)| (p, *l)));
-            match step {
-                sequential::Step::Stop(result) => {
-                    if let Some(f) = self.observer.as_mut() {
-                        f(&samples, Some(&result));
-                    }
-                    break Some(result);
-                }
-                sequential::Step::Continue { provisional, .. } => {
-                    if let Some(f) = self.observer.as_mut() {
-                        f(&samples, Some(&provisional));
-                    }
-                }
+            if stop {
+                break verdict;
             }
         };
         let browser = runner.browser_version().to_string();
@@ -306,6 +328,17 @@ impl Gate {
             browser,
             samples_path: sink.path().to_path_buf(),
         })
+    }
+}
+
+/// Runs per batch with a fixed run count (reports are rewritten after each).
+const FIXED_BATCH: u32 = 5;
+
+/// The last run count a run can reach.
+fn runs_cap(runs: Runs) -> u32 {
+    match runs {
+        Runs::Fixed(n) => n,
+        Runs::Auto { cap } => cap,
     }
 }
 

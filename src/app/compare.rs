@@ -1,15 +1,18 @@
 //! `rumcheck compare`: validated options → read files → verdict → table → exit code.
 
-use crate::baseline::{BASELINE_SCHEMA, Baseline, SegmentKey};
+use crate::baseline::{Baseline, SegmentKey};
 use crate::cli::compare::CompareArgs;
 use crate::exit::Failure;
 use crate::metric::Metric;
-use crate::report::terminal;
+use crate::report::{
+    Environment, ProfileInfo, ReportInput, ReportManager, Results, RunMeta, ScenarioInfo, github,
+    terminal,
+};
 use crate::sample::read_samples;
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `compare`'s arguments, checked.
 #[derive(Debug)]
@@ -86,30 +89,10 @@ fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
     ))
 }
 
-fn read_baseline(path: &Path) -> anyhow::Result<Baseline> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read baseline file '{}'", path.display()))?;
-    let baseline: Baseline = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{}:{}:{}: not a rumcheck baseline: {e}\n  hint: baseline files are written by `rumcheck baseline import`",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    if baseline.schema != BASELINE_SCHEMA {
-        return Err(anyhow!(
-            "{}: baseline schema {} is not supported (this rumcheck reads schema {BASELINE_SCHEMA})\n  hint: re-import the baseline with this version",
-            path.display(),
-            baseline.schema
-        ));
-    }
-    Ok(baseline)
-}
-
 /// Runs `rumcheck compare`.
 pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     let options = CompareOptions::from_cli_arguments(&args)?;
+    let manager = super::run::report_manager(&args.reports)?;
     let candidate = read_samples(&options.candidate).map_err(Failure::usage)?;
     if candidate.is_empty() {
         return Err(Failure::usage(anyhow!(
@@ -131,7 +114,7 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
         None => None,
     };
     let baseline = match &options.baseline {
-        Some(p) => Some(read_baseline(p).map_err(Failure::usage)?),
+        Some(p) => Some(crate::baseline::read_baseline(p).map_err(Failure::usage)?),
         None => None,
     };
     let no_pages = BTreeMap::new();
@@ -145,6 +128,64 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
         }),
     };
     let gate = verdict::judge(&inputs, &options.verdict);
+    write_reports(
+        &manager,
+        &options,
+        &candidate,
+        reference.as_deref(),
+        baseline.as_ref(),
+        &gate,
+    )?;
+    if github::in_github_actions() {
+        print!("{}", github::annotations(&gate));
+    }
     print!("{}", terminal::render(&gate, terminal::use_color()));
     Ok(gate.exit_code())
+}
+
+/// The results document of an offline comparison: what the samples tell
+/// about the run they came from.
+fn write_reports(
+    manager: &ReportManager,
+    options: &CompareOptions,
+    candidate: &[crate::sample::Sample],
+    reference: Option<&[crate::sample::Sample]>,
+    baseline: Option<&Baseline>,
+    gate: &verdict::GateResult,
+) -> Result<(), Failure> {
+    let mut pages: Vec<String> = candidate.iter().map(|s| s.page.clone()).collect();
+    pages.dedup();
+    pages.sort();
+    pages.dedup();
+    let mut profiles: Vec<String> = candidate.iter().map(|s| s.profile.clone()).collect();
+    profiles.sort();
+    profiles.dedup();
+    let meta = RunMeta {
+        scenario: ScenarioInfo {
+            name: options.candidate.display().to_string(),
+            base_url: String::new(),
+            runs: candidate.iter().map(|s| s.run + 1).max().unwrap_or(0),
+            pages,
+        },
+        profiles: profiles
+            .into_iter()
+            .map(|name| ProfileInfo {
+                segment: options.segments.get(&name).cloned().unwrap_or_default(),
+                name,
+            })
+            .collect(),
+        environment: Environment::detect(
+            candidate
+                .iter()
+                .find(|s| !s.browser.is_empty())
+                .map_or("", |s| s.browser.as_str()),
+        ),
+    };
+    let results = Results::new(meta, candidate, Some(gate));
+    let input = ReportInput::new(&results, candidate)
+        .with_reference(reference.unwrap_or_default())
+        .with_baseline(baseline);
+    manager.write_all(&input).map_err(Failure::usage)?;
+    github::step_summary(&results).map_err(Failure::usage)?;
+    Ok(())
 }

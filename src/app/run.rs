@@ -2,10 +2,11 @@
 //! summary, verdict table → exit code.
 
 use crate::browser::{BrowserError, BrowserOptions};
-use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, RunArgs};
+use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, ReportArgs, RunArgs};
 use crate::demo::DemoKnobs;
 use crate::exit::Failure;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::report::{LiveReports, ReportManager, github};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
 use crate::verdict::{self, VerdictOptions};
@@ -75,6 +76,31 @@ fn parse_runs(text: &str, cap: u32) -> Result<Runs, Failure> {
     }
 }
 
+/// Validates the report paths before any browser starts.
+pub(crate) fn report_manager(args: &ReportArgs) -> Result<ReportManager, Failure> {
+    ReportManager::from_cli_arguments(
+        args.json.as_deref(),
+        args.junit.as_deref(),
+        args.markdown.as_deref(),
+        args.html.as_deref(),
+    )
+    .map_err(Failure::usage)
+}
+
+/// Runs the gate with live reports; a report that could not be written is exit 2.
+async fn run_gate(gate: Gate, manager: ReportManager) -> Result<GateOutcome, Failure> {
+    let reports = LiveReports::new(manager, gate.scenario());
+    let outcome = gate
+        .on_batch(reports.observer())
+        .run()
+        .await
+        .map_err(gate_failure)?;
+    if let Some(e) = reports.take_error() {
+        return Err(Failure::usage(e));
+    }
+    Ok(outcome)
+}
+
 fn gate_failure(e: GateError) -> Failure {
     let code = e.exit_code();
     Failure {
@@ -100,6 +126,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         .transpose()?;
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
+    let manager = report_manager(&args.reports)?;
     let quiet = opts.quiet;
     let mut gate = Gate::from_scenario(scenario)
         .verdict_options(verdict)
@@ -119,7 +146,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if !quiet {
         announce(&gate);
     }
-    let outcome = gate.run().await.map_err(gate_failure)?;
+    let outcome = run_gate(gate, manager).await?;
     Ok(finish(&outcome))
 }
 
@@ -144,6 +171,9 @@ fn finish(outcome: &GateOutcome) -> u8 {
         outcome.runs
     );
     if let Some(v) = &outcome.verdict {
+        if github::in_github_actions() {
+            print!("{}", github::annotations(v));
+        }
         print!(
             "\n{}",
             crate::report::terminal::render(v, crate::report::terminal::use_color())
@@ -177,8 +207,13 @@ pub async fn demo(args: DemoArgs) -> Result<u8, Failure> {
             }
         );
     }
-    let outcome = crate::demo::gate::run(knobs, args.runs, opts)
+    let manager = report_manager(&args.reports)?;
+    let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
+    let (gate, builds) = crate::demo::gate::prepare(knobs, args.runs, opts)
         .await
         .map_err(gate_failure)?;
+    let outcome = run_gate(gate.verdict_options(verdict), manager).await;
+    builds.stop().await;
+    let outcome = outcome?;
     Ok(finish(&outcome))
 }

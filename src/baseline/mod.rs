@@ -203,7 +203,13 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
     };
     let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let v: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| err(format!("not JSON: {e}")))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            err(format!(
+                "line {}, column {}: not a rumcheck baseline (not JSON: {e})\n  hint: baseline files are written by `rumcheck baseline import`",
+                e.line(),
+                e.column()
+            ))
+        })?;
     let schema = v.get("schema").and_then(serde_json::Value::as_u64);
     if schema != Some(u64::from(BASELINE_SCHEMA)) {
         return Err(err(format!(

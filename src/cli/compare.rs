@@ -35,4 +35,7 @@ pub struct CompareArgs {
     /// Field segment of a profile, e.g. `mobile=phone/4g` or `desktop=desktop` (default: all users).
     #[arg(long, value_name = "PROFILE=FORM_FACTOR[/CONNECTION]")]
     pub segment: Vec<String>,
+    /// Reports.
+    #[command(flatten)]
+    pub reports: super::run::ReportArgs,
 }

@@ -35,6 +35,11 @@ pub struct GateArgs {
     /// Practical threshold per metric, e.g. `lcp=10%`, `lcp=150ms`, `cls=0.05`.
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub threshold: Vec<String>,
+}
+
+/// Report files (shared by `run`, `demo` and `compare`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportArgs {
     /// Write the results document (JSON) here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -73,9 +78,12 @@ pub struct RunArgs {
     /// candidate, as the lab reference.
     #[arg(long, value_name = "URL", conflicts_with = "reference_samples")]
     pub reference_url: Option<String>,
-    /// Judging and reports.
+    /// Judging.
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Reports.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// Browser and output options.
     #[command(flatten)]
     pub browser: BrowserArgs,
@@ -87,9 +95,12 @@ pub struct DemoArgs {
     /// Visits per page.
     #[arg(long, value_name = "N")]
     pub runs: Option<u32>,
-    /// Judging and reports.
+    /// Judging.
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Reports.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// Make the demo site slower, e.g. `lcp=400ms` (delays the hero image), `ttfb=200ms`, `inp=150ms`, `cls=0.1`.
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub regress: Vec<String>,

@@ -3,7 +3,7 @@
 //! candidate (slower when `--regress` knobs are given) — and the candidate is
 //! gated against the reference in the lab and against a bundled RUM baseline.
 
-use super::{DemoKnobs, serve};
+use super::{DemoKnobs, DemoServer, serve};
 use crate::baseline::{Baseline, Format, ImportError, ImportOptions, Importer};
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
 use crate::run::RunOptions;
@@ -29,12 +29,27 @@ pub fn baseline() -> Result<Baseline, ImportError> {
     importer.finish()
 }
 
-/// Serves both builds, runs the gate, stops the servers.
-pub async fn run(
+/// The two running builds of the demo shop.
+pub struct Builds {
+    reference: DemoServer,
+    candidate: DemoServer,
+}
+
+impl Builds {
+    /// Stops both servers.
+    pub async fn stop(self) {
+        self.candidate.stop().await;
+        self.reference.stop().await;
+    }
+}
+
+/// Serves both builds and writes the demo baseline into the output
+/// directory; returns the gate to run and the servers to stop afterwards.
+pub async fn prepare(
     knobs: DemoKnobs,
     runs: Option<u32>,
     options: RunOptions,
-) -> Result<GateOutcome, GateError> {
+) -> Result<(Gate, Builds), GateError> {
     let serve_err = |e: std::io::Error| {
         GateError::Run(crate::run::RunError::Output {
             path: "127.0.0.1:0".into(),
@@ -66,8 +81,23 @@ pub async fn run(
     if let Some(n) = runs {
         gate = gate.runs(Runs::Fixed(n));
     }
+    Ok((
+        gate,
+        Builds {
+            reference,
+            candidate,
+        },
+    ))
+}
+
+/// Serves both builds, runs the gate, stops the servers.
+pub async fn run(
+    knobs: DemoKnobs,
+    runs: Option<u32>,
+    options: RunOptions,
+) -> Result<GateOutcome, GateError> {
+    let (gate, builds) = prepare(knobs, runs, options).await?;
     let outcome = gate.run().await;
-    candidate.stop().await;
-    reference.stop().await;
+    builds.stop().await;
     outcome
 }
