@@ -56,9 +56,13 @@ pub enum CalibrateError {
 
 const BUSY_JS: &str = "let x = 0; const t = performance.now(); for (let i = 0; i < 6e6; i++) { x += Math.sqrt(i); } return [performance.now() - t, x];";
 
+/// A small request first, so the timed one runs on an open connection
+/// (size / bandwidth + one RTT, no connection set-up).
 const DOWNLOAD_JS: &str = "const done = arguments[arguments.length - 1];
-  const t = performance.now();
-  fetch('/blob?n=' + Math.random()).then(r => r.arrayBuffer()).then(b => done([performance.now() - t, b.byteLength]), e => done([-1, String(e)]));";
+  fetch('/?warm=' + Math.random()).then(r => r.text()).then(() => {
+    const t = performance.now();
+    return fetch('/blob?n=' + Math.random()).then(r => r.arrayBuffer()).then(b => done([performance.now() - t, b.byteLength]));
+  }).catch(e => done([-1, String(e)]));";
 
 /// Serves `/` (an empty page, answered at once) and `/blob` (500 KB) on
 /// 127.0.0.1 until the returned handle is aborted.

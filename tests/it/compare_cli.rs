@@ -156,7 +156,7 @@ fn a_missing_file_is_a_usage_error() {
     ]));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("reference.ndjson:") && stderr.contains("not a rumcheck baseline"),
+        stderr.contains("reference.ndjson': line 2, column 1: not a rumcheck baseline"),
         "{stderr}"
     );
 }
