@@ -7,6 +7,7 @@ mod baseline_import;
 mod cleanup;
 mod collector;
 mod compare_cli;
+mod gate_api;
 mod gate_validity;
 mod oracle;
 mod report_browser;
