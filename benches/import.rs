@@ -100,11 +100,13 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn rss_check(dir: &Path) {
+fn rss_check(dir: &Path, full: bool) {
+    // `cargo test --all-targets` runs benches once as a smoke test: keep that small.
+    let default_rows = if full { 10_000_000 } else { 10_000 };
     let rows: u64 = std::env::var("RUMCHECK_RSS_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
+        .unwrap_or(default_rows);
     if rows == 0 {
         return;
     }
@@ -138,10 +140,12 @@ fn median_secs(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test` runs this binary without it.
+    let full = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().unwrap();
-    rss_check(dir.path());
+    rss_check(dir.path(), full);
     let path = dir.path().join("bench.csv");
-    let rows = 200_000;
+    let rows = if full { 200_000 } else { 2_000 };
     write_csv(&path, rows);
     let bytes = std::fs::metadata(&path).unwrap().len();
 
@@ -152,6 +156,9 @@ fn main() {
     g.bench_function("rumcheck_import", |b| b.iter(|| import(&path)));
     g.finish();
     c.final_summary();
+    if !full {
+        return;
+    }
 
     let raw = median_secs(|| {
         csv_records(&path);

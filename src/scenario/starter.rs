@@ -92,7 +92,12 @@ mod tests {
     fn the_starter_is_a_valid_scenario_with_phone_and_desktop() {
         let text = starter("http://127.0.0.1:8080/p/1").unwrap();
         let s = crate::scenario::parse(&text, std::path::Path::new("rumcheck.toml")).unwrap();
-        let names: Vec<&str> = s.scenario.profiles.iter().map(|p| p.name.as_str()).collect();
+        let names: Vec<&str> = s
+            .scenario
+            .profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
         assert_eq!(names, ["phone", "desktop"]);
         assert!(s.scenario.profiles[0].needs_proxy() && s.scenario.profiles[0].cpu_slowdown == 4.0);
         assert_eq!(s.scenario.runs, 30);
