@@ -35,10 +35,7 @@ impl SessionSetup {
         SessionSetup {
             profile: profile.name.clone(),
             browser_args: crate::throttle::chrome_args(profile, None),
-            cdp: crate::throttle::cdp_commands(profile)
-                .into_iter()
-                .map(|c| (c.method.to_string(), c.params))
-                .collect(),
+            cdp: fresh_session_commands(profile),
             viewport: profile
                 .device
                 .as_ref()
@@ -50,6 +47,41 @@ impl SessionSetup {
                 .then(|| crate::throttle::ProxyConfig::from_profile(profile)),
         }
     }
+}
+
+/// The profile's CDP commands minus those that only restate a fresh
+/// session's defaults (every sample gets a fresh session, and each command
+/// is a round trip through chromedriver that lands in the sample's wall time).
+fn fresh_session_commands(profile: &crate::throttle::Profile) -> Vec<(String, serde_json::Value)> {
+    use serde_json::json;
+    let plain_device = profile
+        .device
+        .as_ref()
+        .is_none_or(|d| d.dpr == 1.0 && !d.mobile && !d.touch && d.user_agent.is_none());
+    let default = |method: &str, params: &serde_json::Value| match method {
+        "Emulation.setCPUThrottlingRate" => params == &json!({ "rate": 1.0 }),
+        "Emulation.setTouchEmulationEnabled" => params == &json!({ "enabled": false }),
+        "Network.setBlockedURLs" => params["urls"].as_array().is_some_and(Vec::is_empty),
+        "Network.emulateNetworkConditions" => params["downloadThroughput"] == json!(-1),
+        // The session already has this viewport (set when it was created).
+        "Emulation.setDeviceMetricsOverride" | "Emulation.clearDeviceMetricsOverride" => {
+            plain_device
+        }
+        _ => false,
+    };
+    let mut out: Vec<(String, serde_json::Value)> = crate::throttle::cdp_commands(profile)
+        .into_iter()
+        .filter(|c| !default(c.method, &c.params))
+        .map(|c| (c.method.to_string(), c.params))
+        .collect();
+    // Network.enable only matters before other Network commands.
+    if !out
+        .iter()
+        .any(|(m, _)| m.starts_with("Network.") && m != "Network.enable")
+    {
+        out.retain(|(m, _)| m != "Network.enable");
+    }
+    out
 }
 
 /// One unit of work: one page (or journey) visited once under one setup.
@@ -85,6 +117,35 @@ pub fn plan(runs: std::ops::Range<u32>, pages: usize, setups: &[Arc<SessionSetup
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_profile_sends_nothing_and_a_phone_profile_sends_what_it_needs() {
+        let default = crate::throttle::Profile::default_for_viewport(1280, 800);
+        assert!(fresh_session_commands(&default).is_empty());
+        let phone = crate::throttle::ProfileSpec {
+            name: "phone".into(),
+            preset: Some("lighthouse-mobile".into()),
+            engine: crate::throttle::Engine::Cdp,
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let methods: Vec<String> = fresh_session_commands(&phone)
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "Network.enable",
+                "Network.emulateNetworkConditions",
+                "Emulation.setCPUThrottlingRate",
+                "Emulation.setDeviceMetricsOverride",
+                "Emulation.setTouchEmulationEnabled",
+                "Emulation.setUserAgentOverride"
+            ]
+        );
+    }
 
     #[test]
     fn expands_pages_times_profiles_times_runs_run_major() {
