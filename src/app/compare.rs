@@ -25,6 +25,8 @@ pub struct CompareOptions {
     pub baseline: Option<PathBuf>,
     /// Profile → field segment.
     pub segments: BTreeMap<String, SegmentKey>,
+    /// Sample page → baseline page key.
+    pub pages: BTreeMap<String, String>,
     /// The verdict's options.
     pub verdict: VerdictOptions,
 }
@@ -54,6 +56,14 @@ impl CompareOptions {
         }
         verdict.validate().map_err(Failure::usage)?;
         let mut segments = BTreeMap::new();
+        let mut pages = BTreeMap::new();
+        if let Some(path) = &args.scenario {
+            let scenario = crate::scenario::load(path).map_err(Failure::usage)?;
+            for p in &scenario.scenario.profiles {
+                segments.insert(p.name.clone(), p.segment.clone());
+            }
+            pages = crate::gate::field_pages(&scenario);
+        }
         for s in &args.segment {
             let (profile, key) = parse_segment(s).map_err(Failure::usage)?;
             segments.insert(profile, key);
@@ -62,6 +72,7 @@ impl CompareOptions {
             candidate: args.candidate.clone(),
             reference: args.reference.clone(),
             baseline: args.baseline.clone(),
+            pages,
             segments,
             verdict,
         })
@@ -117,14 +128,13 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
         Some(p) => Some(crate::baseline::read_baseline(p).map_err(Failure::usage)?),
         None => None,
     };
-    let no_pages = BTreeMap::new();
     let inputs = Inputs {
         candidate: &candidate,
         reference: reference.as_deref(),
         field: baseline.as_ref().map(|b| FieldBaseline {
             baseline: b,
             segments: &options.segments,
-            pages: &no_pages,
+            pages: &options.pages,
         }),
     };
     let gate = verdict::judge(&inputs, &options.verdict);
@@ -154,7 +164,6 @@ fn write_reports(
     gate: &verdict::GateResult,
 ) -> Result<(), Failure> {
     let mut pages: Vec<String> = candidate.iter().map(|s| s.page.clone()).collect();
-    pages.dedup();
     pages.sort();
     pages.dedup();
     let mut profiles: Vec<String> = candidate.iter().map(|s| s.profile.clone()).collect();

@@ -32,6 +32,10 @@ pub struct CompareArgs {
     /// Field check: how far the lab p75 may exceed the field p75 (0.1 = 10 %).
     #[arg(long, value_name = "FRACTION", default_value_t = 0.10)]
     pub field_tolerance: f64,
+    /// The scenario the samples came from: maps its profiles to field segments
+    /// and its pages to baseline page keys (`field_page`, or the path with ids folded).
+    #[arg(long, value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
     /// Field segment of a profile, e.g. `mobile=phone/4g` or `desktop=desktop` (default: all users).
     #[arg(long, value_name = "PROFILE=FORM_FACTOR[/CONNECTION]")]
     pub segment: Vec<String>,

@@ -191,3 +191,61 @@ fn bad_flags_are_usage_errors_that_say_how_to_fix_them() {
         "{stderr}"
     );
 }
+
+/// `--scenario` maps sample pages (`home`) to baseline pages (`/`) and
+/// profiles to segments; without it the field check finds nothing.
+#[test]
+fn the_scenario_maps_pages_and_profiles_to_the_field_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let b = rumcheck::demo::gate::baseline().unwrap();
+    std::fs::write(&baseline, serde_json::to_vec(&b).unwrap()).unwrap();
+    let samples = dir.path().join("samples.ndjson");
+    let mut out = Vec::new();
+    for run in 0..12 {
+        let mut s =
+            rumcheck::Sample::failed(run, "home", "desktop", "http://127.0.0.1/", String::new());
+        s.ok = true;
+        s.error = None;
+        s.metrics
+            .insert(rumcheck::Metric::Lcp, 400.0 + f64::from(run) * 7.0);
+        rumcheck::sample::write_sample(&mut out, &s).unwrap();
+    }
+    std::fs::write(&samples, out).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "compare".to_string(),
+            samples.display().to_string(),
+            "--baseline".into(),
+            baseline.display().to_string(),
+            "--metrics".into(),
+            "lcp".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        std::process::Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let with = run(&["--scenario", "scenarios/demo.toml"]);
+    let stdout = String::from_utf8_lossy(&with.stdout);
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(
+        stdout.contains("field p75") && stdout.contains("no change"),
+        "{stdout}"
+    );
+    let without = run(&[]);
+    let stdout = String::from_utf8_lossy(&without.stdout);
+    assert!(!stdout.contains("field p75"), "{stdout}");
+    assert!(
+        stdout.contains("no field segment for page home"),
+        "{stdout}"
+    );
+}
