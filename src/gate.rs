@@ -46,6 +46,9 @@ pub enum GateError {
         "--reference-url {0:?} is not a valid http(s) URL\n  hint: pass the production build's base URL, e.g. https://shop.example.com"
     )]
     ReferenceUrl(String),
+    /// `--runs auto` cannot plan its looks (e.g. a cap below the first look).
+    #[error("--runs auto: {0}\n  hint: raise the scenario's max_runs (the first look is after 8 runs)")]
+    RunsAuto(String),
     /// Browsers or output failed.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -254,12 +257,8 @@ impl Gate {
         let plan_auto = match runs {
             Runs::Fixed(_) => None,
             Runs::Auto { cap } => Some(
-                sequential::plan(self.verdict.alpha, cap as usize).map_err(|e| {
-                    GateError::Options(OptionsError::Threshold {
-                        given: "--runs auto".into(),
-                        reason: e.to_string(),
-                    })
-                })?,
+                sequential::plan(self.verdict.alpha, cap as usize)
+                    .map_err(|e| GateError::RunsAuto(e.to_string()))?,
             ),
         };
         let mut done = 0u32;
