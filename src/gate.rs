@@ -47,7 +47,9 @@ pub enum GateError {
     )]
     ReferenceUrl(String),
     /// `--runs auto` cannot plan its looks (e.g. a cap below the first look).
-    #[error("--runs auto: {0}\n  hint: raise the scenario's max_runs (the first look is after 8 runs)")]
+    #[error(
+        "--runs auto: {0}\n  hint: raise the scenario's max_runs (the first look is after 8 runs)"
+    )]
     RunsAuto(String),
     /// Browsers or output failed.
     #[error(transparent)]
