@@ -33,7 +33,7 @@ pub struct Calibration {
     pub expected_download_ms: Option<f64>,
     /// Requested CPU slowdown.
     pub cpu_slowdown: f64,
-    /// Measured slowdown of a fixed busy loop against an unthrottled session.
+    /// Measured slowdown of a fixed busy loop, throttled vs unthrottled in the same page.
     pub measured_cpu_slowdown: f64,
 }
 
@@ -88,7 +88,7 @@ async fn server() -> Result<(String, tokio::task::JoinHandle<()>), CalibrateErro
     Ok((format!("http://{addr}/"), task))
 }
 
-/// Measures every profile. The CPU reference is an unthrottled session.
+/// Measures every profile.
 pub async fn calibrate(
     options: &BrowserOptions,
     profiles: &[Profile],
@@ -96,7 +96,6 @@ pub async fn calibrate(
     let browser = Browser::start(options).await?;
     let (url, server) = server().await?;
     let result = async {
-        let base = measure(&browser, &url, None).await?;
         let mut out = Vec::new();
         for p in profiles {
             let m = measure(&browser, &url, Some(p)).await?;
@@ -110,7 +109,7 @@ pub async fn calibrate(
                 expected_download_ms: network
                     .map(|n| DOWNLOAD_BYTES as f64 * 8.0 / n.down_kbps + n.rtt_ms),
                 cpu_slowdown: p.cpu_slowdown,
-                measured_cpu_slowdown: m.busy / base.busy,
+                measured_cpu_slowdown: m.cpu_ratio,
             });
         }
         Ok(out)
@@ -124,7 +123,7 @@ pub async fn calibrate(
 struct Measured {
     ttfb: f64,
     download: f64,
-    busy: f64,
+    cpu_ratio: f64,
 }
 
 async fn measure(
@@ -164,16 +163,22 @@ async fn measure(
             .await
             .map_err(|e| BrowserError::command("downloading the probe", e))?;
         let download = download[0].as_f64().filter(|v| *v >= 0.0).ok_or(CalibrateError::Missing("download time"))?;
+        // Unthrottled and throttled loops alternate in the same renderer, so
+        // other load on the host slows both sides of each ratio alike; the
+        // median of three ratios resists a stray scheduler hiccup.
         let rate = profile.map_or(1.0, |p| p.cpu_slowdown);
-        session.cdp("Emulation.setCPUThrottlingRate", serde_json::json!({ "rate": rate })).await?;
-        // The median of three busy loops resists a stray scheduler hiccup.
-        let mut busy = Vec::new();
+        let mut ratios = Vec::new();
         for _ in 0..3 {
-            let v = session.eval(BUSY_JS).await?;
-            busy.push(v[0].as_f64().ok_or(CalibrateError::Missing("busy-loop time"))?);
+            let mut times = [0.0; 2];
+            for (slot, r) in [1.0, rate].into_iter().enumerate() {
+                session.cdp("Emulation.setCPUThrottlingRate", serde_json::json!({ "rate": r })).await?;
+                let v = session.eval(BUSY_JS).await?;
+                times[slot] = v[0].as_f64().ok_or(CalibrateError::Missing("busy-loop time"))?;
+            }
+            ratios.push(times[1] / times[0]);
         }
-        busy.sort_by(f64::total_cmp);
-        Ok(Measured { ttfb, download, busy: busy[1] })
+        ratios.sort_by(f64::total_cmp);
+        Ok(Measured { ttfb, download, cpu_ratio: ratios[1] })
     }
     .await;
     let _ = session.close().await;
