@@ -124,6 +124,10 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         .as_deref()
         .map(|r| parse_runs(r, cap))
         .transpose()?;
+    if let Some(Runs::Fixed(n)) = runs {
+        // Reports state the run count actually used.
+        scenario.override_runs(n).map_err(Failure::usage)?;
+    }
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
     let manager = report_manager(&args.reports)?;
