@@ -20,29 +20,7 @@ pub(crate) fn measure(
     options: &VerdictOptions,
     level: f64,
 ) -> Option<Comparison> {
-    let mut c = Comparison {
-        page: page.to_string(),
-        profile: profile.to_string(),
-        metric,
-        against: Against::Field,
-        outcome: Outcome::Inconclusive,
-        reason: String::new(),
-        test: TestKind::None,
-        n_candidate: x.len(),
-        n_reference: field.n,
-        candidate: None,
-        reference: None,
-        estimate: None,
-        interval: None,
-        relative: None,
-        relative_interval: None,
-        p_value: None,
-        p_adjusted: None,
-        p_improved: None,
-        p_improved_adjusted: None,
-        threshold: None,
-        notes: Vec::new(),
-    };
+    let mut c = Comparison::undecided(page, profile, metric, Against::Field, x.len(), field.n);
     if field.definition != "web-vitals" {
         c.notes.push(format!(
             "the field {metric} is defined as '{}', not web-vitals: lab and field may disagree for that reason alone",

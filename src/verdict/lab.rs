@@ -17,29 +17,16 @@ pub(crate) fn measure(
     options: &VerdictOptions,
     level: f64,
 ) -> Comparison {
-    let mut c = Comparison {
-        page: page.to_string(),
-        profile: profile.to_string(),
+    let mut c = Comparison::undecided(
+        page,
+        profile,
         metric,
-        against: Against::Reference,
-        outcome: Outcome::Inconclusive,
-        reason: String::new(),
-        test: TestKind::None,
-        n_candidate: x.len(),
-        n_reference: y.len() as u64,
-        candidate: stats::median(x),
-        reference: stats::median(y),
-        estimate: None,
-        interval: None,
-        relative: None,
-        relative_interval: None,
-        p_value: None,
-        p_adjusted: None,
-        p_improved: None,
-        p_improved_adjusted: None,
-        threshold: None,
-        notes: Vec::new(),
-    };
+        Against::Reference,
+        x.len(),
+        y.len() as u64,
+    );
+    c.candidate = stats::median(x);
+    c.reference = stats::median(y);
     let t = options.threshold(metric);
     let reference_median = c.reference.unwrap_or(0.0);
     c.threshold = Some((t.relative * reference_median.abs()).max(t.absolute));

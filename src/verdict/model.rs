@@ -109,6 +109,42 @@ pub struct Comparison {
     pub notes: Vec<String>,
 }
 
+impl Comparison {
+    /// A comparison not yet decided: Inconclusive, no numbers, no reason.
+    pub fn undecided(
+        page: &str,
+        profile: &str,
+        metric: Metric,
+        against: Against,
+        n_candidate: usize,
+        n_reference: u64,
+    ) -> Self {
+        Comparison {
+            page: page.to_string(),
+            profile: profile.to_string(),
+            metric,
+            against,
+            outcome: Outcome::Inconclusive,
+            reason: String::new(),
+            test: TestKind::None,
+            n_candidate,
+            n_reference,
+            candidate: None,
+            reference: None,
+            estimate: None,
+            interval: None,
+            relative: None,
+            relative_interval: None,
+            p_value: None,
+            p_adjusted: None,
+            p_improved: None,
+            p_improved_adjusted: None,
+            threshold: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Valid and failed visits of one page × profile × variant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PageHealth {
