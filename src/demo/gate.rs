@@ -1,11 +1,11 @@
-//! `rumcheck demo`: the whole loop on the embedded shop. Two builds of the
+//! `rumcheck demo`: the whole loop on the embedded shop (see [`prepare`]). Two builds of the
 //! shop run side by side on loopback — the reference ("production") and the
 //! candidate (slower when `--regress` knobs are given) — and the candidate is
 //! gated against the reference in the lab and against a bundled RUM baseline.
 
 use super::{DemoKnobs, DemoServer, serve};
 use crate::baseline::{Baseline, Format, ImportError, ImportOptions, Importer};
-use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::gate::{Gate, GateError, Runs};
 use crate::run::RunOptions;
 use crate::scenario::{LoadedScenario, ScenarioError, parse};
 use std::path::Path;
@@ -88,16 +88,4 @@ pub async fn prepare(
             candidate,
         },
     ))
-}
-
-/// Serves both builds, runs the gate, stops the servers.
-pub async fn run(
-    knobs: DemoKnobs,
-    runs: Option<u32>,
-    options: RunOptions,
-) -> Result<GateOutcome, GateError> {
-    let (gate, builds) = prepare(knobs, runs, options).await?;
-    let outcome = gate.run().await;
-    builds.stop().await;
-    outcome
 }
