@@ -12,9 +12,10 @@
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.
 
-use super::distinct::{Distinct, PreHashedState};
-use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
-use super::record::{Record, View, format_day};
+use super::distinct::PreHashedState;
+use super::group::{Group, IdKind, N_METRICS, rating_index};
+use super::model::{SegmentBaseline, SegmentKey};
+use super::record::{Record, View};
 use crate::metric::{Metric, Rating};
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,12 +23,18 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Debug, Default)]
 pub struct Accumulator {
     apdex_t: BTreeMap<Metric, f64>,
+    /// `apdex_t` by metric index, for the per-value lookup.
+    apdex_by_index: [Option<f64>; N_METRICS],
     min_segment: u64,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, PreHashedState>,
     groups: Vec<Group>,
     /// Per group: itself and the coarser groups it rolls up into.
     rollups: Vec<Vec<usize>>,
     sessions: HashMap<u64, SessionState, PreHashedState>,
+    /// Metric definitions seen, indexed by the groups' definition bits.
+    definitions: Vec<&'static str>,
+    /// Updates buffered over all groups.
+    pending: usize,
     key_buf: String,
     time_range: Option<(i64, i64)>,
     records: u64,
@@ -41,31 +48,9 @@ pub const SESSION_EXPIRY_S: i64 = 4 * 3600;
 /// Records between sweeps for idle sessions.
 const SWEEP_EVERY: u64 = 1 << 16;
 
-#[derive(Debug)]
-struct Group {
-    page: String,
-    segment: SegmentKey,
-    metrics: BTreeMap<Metric, MetricAcc>,
-    whole_views: u64,
-    view_ids: Distinct,
-    sessions: Distinct,
-    users: Distinct,
-    users_per_day: HashMap<i64, Distinct, PreHashedState>,
-    landing: u64,
-    bounced: u64,
-    landing_by_lcp: [(u64, u64); 3],
-}
-
-#[derive(Debug, Default)]
-struct MetricAcc {
-    sketch: Sketch,
-    n: u64,
-    ratings: [u64; 3],
-    nonzero: u64,
-    definitions: Vec<&'static str>,
-    satisfied: u64,
-    tolerating: u64,
-}
+/// Buffered updates over all groups (16 bytes each) before every group is
+/// flushed: bounds the buffers' memory when there are many small groups.
+const PENDING_CAP: usize = 1 << 20;
 
 #[derive(Debug)]
 struct SessionState {
@@ -77,21 +62,16 @@ struct SessionState {
     landing_lcp: Option<Rating>,
 }
 
-fn rating_index(r: Rating) -> usize {
-    match r {
-        Rating::Good => 0,
-        Rating::NeedsImprovement => 1,
-        Rating::Poor => 2,
-    }
-}
-
-const RATING_NAMES: [&str; 3] = ["good", "needs-improvement", "poor"];
-
 impl Accumulator {
     /// An empty accumulator with Apdex targets and the too-small threshold.
     pub fn new(apdex_t: BTreeMap<Metric, f64>, min_segment: u64) -> Self {
+        let mut apdex_by_index = [None; N_METRICS];
+        for (m, t) in &apdex_t {
+            apdex_by_index[*m as usize] = Some(*t);
+        }
         Accumulator {
             apdex_t,
+            apdex_by_index,
             min_segment,
             ..Accumulator::default()
         }
@@ -102,7 +82,7 @@ impl Accumulator {
         self.time_range
     }
 
-    /// Adds one record to its group and the groups it rolls up into.
+    /// Adds one record to its group (roll-ups are merged in `finish`).
     pub fn add(&mut self, rec: &Record<'_>) {
         if let Some(t) = rec.time {
             self.time_range = Some(match self.time_range {
@@ -112,46 +92,31 @@ impl Accumulator {
         }
         let g = self.intern(rec.page, rec.segment);
         let day = rec.time.map(|t| t.div_euclid(86_400));
-        // Only the record's own group; roll-ups are merged in `finish`.
-        {
-            let group = &mut self.groups[g];
-            match rec.view {
-                View::Whole(_) => group.whole_views += 1,
-                View::Part(id) => {
-                    group.view_ids.insert(id);
-                }
-                View::Unknown => {}
-            }
-            if let Some(s) = rec.session {
-                group.sessions.insert(s);
-            }
-            if let Some(u) = rec.user {
-                group.users.insert(u);
-                if let Some(d) = day {
-                    group.users_per_day.entry(d).or_default().insert(u);
-                }
-            }
-            for &(m, v, def) in rec.metrics {
-                let acc = group.metrics.entry(m).or_default();
-                acc.sketch.add(v);
-                acc.n += 1;
-                if v > 0.0 {
-                    acc.nonzero += 1;
-                }
-                if let Some(r) = m.rate(v) {
-                    acc.ratings[rating_index(r)] += 1;
-                }
-                if !acc.definitions.contains(&def) {
-                    acc.definitions.push(def);
-                }
-                if let Some(&t) = self.apdex_t.get(&m) {
-                    if v <= t {
-                        acc.satisfied += 1;
-                    } else if v <= 4.0 * t {
-                        acc.tolerating += 1;
-                    }
-                }
-            }
+        let mut full = false;
+        let before = self.groups[g].pending();
+        for &(m, v, def) in rec.metrics {
+            let d = self.definition_index(def);
+            full |= self.groups[g].push_value(m, d, v);
+        }
+        let group = &mut self.groups[g];
+        match rec.view {
+            View::Whole(_) => group.whole_views += 1,
+            View::Part(id) => full |= group.push_id(IdKind::View, None, id),
+            View::Unknown => {}
+        }
+        if let Some(s) = rec.session {
+            full |= group.push_id(IdKind::Session, None, s);
+        }
+        if let Some(u) = rec.user {
+            full |= group.push_id(IdKind::User, day, u);
+        }
+        self.pending += group.pending() - before;
+        if full {
+            self.pending -= group.pending();
+            group.flush(&self.apdex_by_index);
+        }
+        if self.pending > PENDING_CAP {
+            self.flush_all();
         }
         if let (Some(s), true) = (rec.session, rec.view != View::Unknown) {
             self.track_session(s, g, rec);
@@ -160,6 +125,29 @@ impl Accumulator {
         if self.records % SWEEP_EVERY == 0 {
             self.sweep_sessions();
         }
+    }
+
+    fn flush_all(&mut self) {
+        for g in &mut self.groups {
+            g.flush(&self.apdex_by_index);
+        }
+        self.pending = 0;
+    }
+
+    /// The bit index of a definition; there are a handful (one per source
+    /// format), far below the 64 the groups' bit sets hold.
+    fn definition_index(&mut self, def: &'static str) -> u8 {
+        // Definitions are constants: comparing addresses is enough almost always.
+        let same = |d: &&str| std::ptr::eq(*d, def) || *d == def;
+        let i = match self.definitions.iter().position(same) {
+            Some(i) => i,
+            None => {
+                self.definitions.push(def);
+                self.definitions.len() - 1
+            }
+        };
+        debug_assert!(i < 64, "more than 64 metric definitions");
+        i.min(63) as u8
     }
 
     /// Settles sessions idle for [`SESSION_EXPIRY_S`] so memory follows the
@@ -179,7 +167,6 @@ impl Accumulator {
             !idle
         });
     }
-
     /// Follows a session's landing view and whether it saw a second view.
     fn track_session(&mut self, session: u64, g: usize, rec: &Record<'_>) {
         let lcp = rec
@@ -226,24 +213,15 @@ impl Accumulator {
         let i = self.groups.len();
         self.index.insert(self.key_buf.clone(), i);
         let own = |s: Option<&str>| s.map(str::to_string);
-        self.groups.push(Group {
-            page: page.to_string(),
-            segment: SegmentKey {
+        self.groups.push(Group::new(
+            page.to_string(),
+            SegmentKey {
                 form_factor: own(seg[0]),
                 connection: own(seg[1]),
                 country: own(seg[2]),
                 browser: own(seg[3]),
             },
-            metrics: BTreeMap::new(),
-            whole_views: 0,
-            view_ids: Distinct::default(),
-            sessions: Distinct::default(),
-            users: Distinct::default(),
-            users_per_day: HashMap::default(),
-            landing: 0,
-            bounced: 0,
-            landing_by_lcp: [(0, 0); 3],
-        });
+        ));
         self.rollups.push(vec![i]);
         // Every group also feeds its form-factor-only and all-users groups,
         // the fallbacks `Baseline::find` uses.
@@ -261,6 +239,7 @@ impl Accumulator {
     /// Ends the import: attributes sessions to landing pages and builds the
     /// segment baselines, sorted by page and segment.
     pub fn finish(mut self) -> Vec<SegmentBaseline> {
+        self.flush_all();
         for st in self.sessions.values() {
             settle(&mut self.groups, st);
         }
@@ -271,9 +250,11 @@ impl Accumulator {
                 merged[r].merge_from(&self.groups[i]);
             }
         }
-        let (min, apdex_t) = (self.min_segment, &self.apdex_t);
-        let mut out: Vec<SegmentBaseline> =
-            merged.into_iter().map(|g| g.finish(min, apdex_t)).collect();
+        let (min, apdex_t, defs) = (self.min_segment, &self.apdex_t, &self.definitions);
+        let mut out: Vec<SegmentBaseline> = merged
+            .into_iter()
+            .map(|g| g.finish(min, apdex_t, defs))
+            .collect();
         out.sort_by(|a, b| (&a.page, &a.segment).cmp(&(&b.page, &b.segment)));
         out
     }
@@ -288,134 +269,6 @@ fn settle(groups: &mut [Group], st: &SessionState) {
         let slot = &mut g.landing_by_lcp[rating_index(r)];
         slot.0 += 1;
         slot.1 += u64::from(!st.multi);
-    }
-}
-
-impl Group {
-    fn empty_like(&self) -> Group {
-        Group {
-            page: self.page.clone(),
-            segment: self.segment.clone(),
-            metrics: BTreeMap::new(),
-            whole_views: 0,
-            view_ids: Distinct::default(),
-            sessions: Distinct::default(),
-            users: Distinct::default(),
-            users_per_day: HashMap::default(),
-            landing: 0,
-            bounced: 0,
-            landing_by_lcp: [(0, 0); 3],
-        }
-    }
-
-    fn merge_from(&mut self, o: &Group) {
-        self.whole_views += o.whole_views;
-        self.view_ids.merge(&o.view_ids);
-        self.sessions.merge(&o.sessions);
-        self.users.merge(&o.users);
-        for (d, u) in &o.users_per_day {
-            self.users_per_day.entry(*d).or_default().merge(u);
-        }
-        self.landing += o.landing;
-        self.bounced += o.bounced;
-        for (a, b) in self.landing_by_lcp.iter_mut().zip(o.landing_by_lcp) {
-            a.0 += b.0;
-            a.1 += b.1;
-        }
-        for (m, acc) in &o.metrics {
-            let mine = self.metrics.entry(*m).or_default();
-            // Both sketches use the default configuration, so merging cannot fail.
-            let _ = mine.sketch.merge(&acc.sketch);
-            mine.n += acc.n;
-            for (a, b) in mine.ratings.iter_mut().zip(acc.ratings) {
-                *a += b;
-            }
-            mine.nonzero += acc.nonzero;
-            mine.satisfied += acc.satisfied;
-            mine.tolerating += acc.tolerating;
-            for d in &acc.definitions {
-                if !mine.definitions.contains(d) {
-                    mine.definitions.push(d);
-                }
-            }
-        }
-    }
-
-    fn finish(self, min_segment: u64, apdex_t: &BTreeMap<Metric, f64>) -> SegmentBaseline {
-        let max_n = self.metrics.values().map(|m| m.n).max().unwrap_or(0);
-        let mut ctx = Context {
-            page_views: self.whole_views + self.view_ids.count(),
-            sessions: (!self.sessions.is_empty()).then(|| self.sessions.count()),
-            active_users: (!self.users.is_empty()).then(|| self.users.count()),
-            users_per_day: self
-                .users_per_day
-                .iter()
-                .map(|(d, u)| (format_day(*d), u.count()))
-                .collect(),
-            ..Context::default()
-        };
-        if ctx.page_views == 0 {
-            ctx.page_views = max_n;
-        }
-        if self.landing > 0 {
-            ctx.landing_sessions = Some(self.landing);
-            ctx.bounce_rate = Some(self.bounced as f64 / self.landing as f64);
-            for (i, (n, b)) in self.landing_by_lcp.iter().enumerate() {
-                if *n > 0 {
-                    ctx.landing_sessions_by_lcp
-                        .insert(RATING_NAMES[i].into(), *n);
-                    ctx.bounce_rate_by_lcp
-                        .insert(RATING_NAMES[i].into(), *b as f64 / *n as f64);
-                }
-            }
-        }
-        let mut metrics = BTreeMap::new();
-        for (m, acc) in self.metrics {
-            if let Some(js) = (m == Metric::JsErrors).then_some(&acc) {
-                ctx.js_reported_views = Some(js.n);
-                ctx.js_error_rate = Some(js.nonzero as f64 / js.n as f64);
-            }
-            if let Some(&t) = apdex_t.get(&m) {
-                ctx.apdex.insert(
-                    m,
-                    Apdex {
-                        t_ms: t,
-                        score: (acc.satisfied as f64 + acc.tolerating as f64 / 2.0) / acc.n as f64,
-                        n: acc.n,
-                    },
-                );
-            }
-            metrics.insert(m, acc.finish(m));
-        }
-        SegmentBaseline {
-            page: self.page,
-            segment: self.segment,
-            too_small: max_n < min_segment,
-            metrics,
-            context: ctx,
-        }
-    }
-}
-
-impl MetricAcc {
-    fn finish(self, m: Metric) -> MetricBaseline {
-        let n = self.n.max(1) as f64;
-        MetricBaseline {
-            n: self.n,
-            definition: self.definitions.join("+"),
-            binned_only: false,
-            p50: self.sketch.quantile(0.50),
-            p75: self.sketch.quantile(0.75),
-            p90: self.sketch.quantile(0.90),
-            p95: self.sketch.quantile(0.95),
-            shares: m.thresholds().map(|_| Shares {
-                good: self.ratings[0] as f64 / n,
-                needs_improvement: self.ratings[1] as f64 / n,
-                poor: self.ratings[2] as f64 / n,
-            }),
-            histogram: Vec::new(),
-            sketch: Some(self.sketch),
-        }
     }
 }
 
@@ -438,6 +291,13 @@ mod tests {
             session: Some(7),
             view: View::Whole(view),
             metrics: m,
+        }
+    }
+
+    #[test]
+    fn metric_discriminants_index_the_metric_arrays() {
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            assert_eq!(m as usize, i, "{m}");
         }
     }
 

@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hasher for keys that already are 64-bit SipHash outputs: passes them
-/// through instead of hashing them a second time.
+/// Hasher for keys that already are 64-bit hashes: passes them
+/// through instead of hashing them a second time. Other keys (the
+/// accumulator's group-key strings) are hashed with XXH3.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PreHashed(u64);
 
@@ -16,10 +17,11 @@ impl Hasher for PreHashed {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are expected; fold anything else (FNV-1a).
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    fn write_u8(&mut self, b: u8) {
+        // `str` hashing ends with a 0xff marker: fold it in cheaply.
+        self.0 = self.0.rotate_left(8) ^ u64::from(b);
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
@@ -29,8 +31,12 @@ impl Hasher for PreHashed {
 /// Hash-map state for pre-hashed keys.
 pub type PreHashedState = BuildHasherDefault<PreHashed>;
 
-/// Distinct ids counted exactly before switching to HyperLogLog.
-pub const EXACT_LIMIT: usize = 4096;
+/// Distinct ids counted exactly before switching to HyperLogLog. At this
+/// size the exact set (512 buckets of 8 bytes) is as large as the registers,
+/// so a counter never outgrows 4 KiB and the hundreds of counters of a
+/// segmented import stay in cache; above it, linear counting keeps the
+/// error near 1 % (see `estimate_error_just_above_the_exact_limit`).
+pub const EXACT_LIMIT: usize = 256;
 const P: u32 = 12;
 const M: usize = 1 << P;
 
@@ -114,7 +120,11 @@ impl Distinct {
             Distinct::Sketch(regs) => {
                 let m = M as f64;
                 let alpha = 0.7213 / (1.0 + 1.079 / m);
-                let sum: f64 = regs.iter().map(|&r| 2f64.powi(-i32::from(r))).sum();
+                // 2^-r built from its exponent bits (r <= 53): exact, without powi.
+                let sum: f64 = regs
+                    .iter()
+                    .map(|&r| f64::from_bits((1023 - u64::from(r)) << 52))
+                    .sum();
                 let estimate = alpha * m * m / sum;
                 let zeros = regs.iter().filter(|&&r| r == 0).count();
                 if estimate <= 2.5 * m && zeros > 0 {
@@ -166,6 +176,26 @@ mod tests {
     }
 
     #[test]
+    fn estimate_error_just_above_the_exact_limit() {
+        // Linear counting over 4096 registers: the relative standard error
+        // is sqrt(m(e^t - t - 1))/n with t = n/m (Whang et al. 1990), about
+        // 1.1 % at n = 300 and 1.3 % at n = 4000. Simulated over 40 seeds.
+        for n in [300u64, 1_000, 4_000] {
+            let mut sq = 0.0;
+            for seed in 0..40u64 {
+                let mut d = Distinct::default();
+                for i in 0..n {
+                    d.insert(mix(seed << 32 | i));
+                }
+                let rel = (d.count() as f64 - n as f64) / n as f64;
+                sq += rel * rel;
+            }
+            let rmse = (sq / 40.0).sqrt();
+            assert!(rmse < 0.02, "n={n}: RMS relative error {rmse}");
+        }
+    }
+
+    #[test]
     fn exact_below_the_limit_then_within_five_percent() {
         let mut d = Distinct::default();
         for i in 0..EXACT_LIMIT as u64 {
@@ -173,7 +203,7 @@ mod tests {
             d.insert(mix(i));
         }
         assert_eq!(d.count(), EXACT_LIMIT as u64);
-        for n in [10_000u64, 100_000, 1_000_000] {
+        for n in [300u64, 1_000, 4_000, 10_000, 100_000, 1_000_000] {
             let mut d = Distinct::default();
             for i in 0..n {
                 d.insert(mix(i));

@@ -10,6 +10,7 @@ mod crux;
 mod csv;
 pub mod distinct;
 pub mod error;
+pub mod group;
 mod lines;
 mod merge;
 pub mod model;

@@ -2,6 +2,7 @@
 //! (form-factor names, user agents, effective connection types).
 
 use super::options::{PageBy, SegmentDim};
+use super::record::trim;
 
 /// Segment values found in one row, before `--segment-by` picks the dimensions.
 #[derive(Debug, Clone, Default)]
@@ -53,15 +54,15 @@ pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
         out.push('*');
         return true;
     }
-    let url = url.trim();
+    let url = trim(url);
     if url.is_empty() {
         return false;
     }
-    let no_query = url.split(['?', '#']).next().unwrap_or("");
-    let path = match no_query.find("://") {
+    let no_query = &url[..memchr::memchr2(b'?', b'#', url.as_bytes()).unwrap_or(url.len())];
+    let path = match scheme_end(no_query) {
         Some(i) => {
-            let after = &no_query[i + 3..];
-            after.find('/').map_or("/", |j| &after[j..])
+            let after = &no_query[i..];
+            memchr::memchr(b'/', after.as_bytes()).map_or("/", |j| &after[j..])
         }
         None => no_query,
     };
@@ -74,6 +75,13 @@ pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
         out.push('/');
     }
     true
+}
+
+/// The index just past the first `://`, if any.
+fn scheme_end(url: &str) -> Option<usize> {
+    memchr::memchr_iter(b':', url.as_bytes())
+        .find(|&i| url.as_bytes()[i + 1..].starts_with(b"//"))
+        .map(|i| i + 3)
 }
 
 /// Numeric (`123`), UUID/hex (`3f9a0c1e…`) or long random tokens mixing
@@ -97,7 +105,7 @@ fn is_id_like(seg: &str) -> bool {
 
 /// Normalises a form-factor value (`mobile`, `Phone`, `DESKTOP`, …).
 pub fn form_factor(raw: &str) -> Option<&'static str> {
-    let t = raw.trim();
+    let t = trim(raw);
     let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
     if is(&["phone", "mobile", "smartphone", "handset"]) {
         Some("phone")
@@ -158,7 +166,7 @@ pub fn browser(raw: &str) -> Option<&'static str> {
 
 /// Normalises an effective connection type (`4g`, `4G`, `slow-2g`, `slow_2g`).
 pub fn connection(raw: &str) -> Option<&'static str> {
-    let t = raw.trim();
+    let t = trim(raw);
     ["4g", "3g", "2g", "slow-2g", "offline"]
         .into_iter()
         .find(|c| t.eq_ignore_ascii_case(c))
@@ -184,7 +192,7 @@ impl Country {
 
 /// Normalises a country code to upper-case ISO 3166 alpha-2.
 pub fn country(raw: &str) -> Option<Country> {
-    match raw.trim().as_bytes() {
+    match trim(raw).as_bytes() {
         [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
             Some(Country([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
         }

@@ -99,4 +99,21 @@ proptest! {
         let (xs, ys) = (x.shares.unwrap(), y.shares.unwrap());
         prop_assert!((xs.good - ys.good).abs() < 1e-12);
     }
+
+    #[test]
+    fn fast_trim_equals_str_trim(s in r"[ \t\x{a0}\x{3000}]{0,2}\PC{0,6}[ \t\x{a0}\x{2003}]{0,2}") {
+        prop_assert_eq!(record::trim(&s), s.trim());
+    }
+
+    #[test]
+    fn whole_number_fast_path_equals_the_float_parser(n in 0u64..1_000_000_000_000_000, pad in "[ ]{0,2}") {
+        let text = format!("{pad}{n}{pad}");
+        let fast = record::parse_value(Metric::Bytes, &text);
+        let slow = check(Metric::Bytes, n.to_string().parse::<f64>().unwrap());
+        prop_assert_eq!(fast, slow);
+    }
+}
+
+fn check(m: Metric, v: f64) -> Result<Option<f64>, super::error::Reason> {
+    record::check_number(m, v).map(Some)
 }

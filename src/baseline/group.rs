@@ -1,0 +1,310 @@
+//! One page × segment group of an import: its metric sketches, distinct
+//! counters and bounce tallies, and the batching that keeps them fast.
+//!
+//! Why batch: a segmented import touches hundreds of groups, each with a
+//! sketch per metric and a few distinct counters (kilobytes each), so
+//! updating them row by row misses the CPU cache on almost every update.
+//! [`Group::push_value`] and [`Group::push_id`] only append to two small
+//! per-group buffers; [`Group::flush`] applies a buffer in one go while the
+//! group's structures are hot. Results are the same as updating row by row:
+//! every update is order-independent (counts, sketch bins, set unions).
+
+use super::distinct::{Distinct, PreHashedState};
+use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
+use super::record::format_day;
+use crate::metric::{Metric, Rating};
+use std::collections::{BTreeMap, HashMap};
+
+/// Metrics are stored in arrays indexed by `Metric as usize`.
+pub const N_METRICS: usize = Metric::ALL.len();
+
+/// Buffered updates per group before they are applied.
+pub const FLUSH_AT: usize = 1024;
+
+/// A buffered metric value: metric index, definition index, value.
+#[derive(Debug, Clone, Copy)]
+struct PendingValue {
+    metric: u8,
+    definition: u8,
+    value: f64,
+}
+
+/// Which distinct counter a buffered id goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// A page-view id (long format: one row per metric of a view).
+    View,
+    /// A session id.
+    Session,
+    /// A user id, also counted per day when the row has a day.
+    User,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PendingId {
+    kind: IdKind,
+    /// Days since the Unix epoch, or `i64::MIN` without a timestamp.
+    day: i64,
+    hash: u64,
+}
+
+/// The aggregate of one page × segment.
+#[derive(Debug)]
+pub struct Group {
+    /// Page key.
+    pub page: String,
+    /// Segment values.
+    pub segment: SegmentKey,
+    metrics: [Option<MetricAcc>; N_METRICS],
+    /// Page views known to be whole rows (wide CSV, beacons).
+    pub whole_views: u64,
+    view_ids: Distinct,
+    sessions: Distinct,
+    users: Distinct,
+    users_per_day: HashMap<i64, Distinct, PreHashedState>,
+    /// Sessions that landed here.
+    pub landing: u64,
+    /// Of those, sessions with a single view.
+    pub bounced: u64,
+    /// (landing sessions, bounced) per landing-view LCP rating.
+    pub landing_by_lcp: [(u64, u64); 3],
+    values: Vec<PendingValue>,
+    ids: Vec<PendingId>,
+}
+
+#[derive(Debug, Default)]
+struct MetricAcc {
+    sketch: Sketch,
+    n: u64,
+    ratings: [u64; 3],
+    nonzero: u64,
+    /// Bit i set: definition i of the accumulator's list was seen.
+    definitions: u64,
+    satisfied: u64,
+    tolerating: u64,
+}
+
+/// Index of a rating in the per-rating arrays.
+pub fn rating_index(r: Rating) -> usize {
+    match r {
+        Rating::Good => 0,
+        Rating::NeedsImprovement => 1,
+        Rating::Poor => 2,
+    }
+}
+
+const RATING_NAMES: [&str; 3] = ["good", "needs-improvement", "poor"];
+
+impl Group {
+    /// An empty group.
+    pub fn new(page: String, segment: SegmentKey) -> Self {
+        Group {
+            page,
+            segment,
+            metrics: std::array::from_fn(|_| None),
+            whole_views: 0,
+            view_ids: Distinct::default(),
+            sessions: Distinct::default(),
+            users: Distinct::default(),
+            users_per_day: HashMap::default(),
+            landing: 0,
+            bounced: 0,
+            landing_by_lcp: [(0, 0); 3],
+            values: Vec::new(),
+            ids: Vec::new(),
+        }
+    }
+
+    /// An empty group with the same page and segment.
+    pub fn empty_like(&self) -> Group {
+        Group::new(self.page.clone(), self.segment.clone())
+    }
+
+    /// Buffers a metric value; `definition` indexes the accumulator's list
+    /// of definitions (< 64). Returns true when the buffer should be flushed.
+    pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) -> bool {
+        self.values.push(PendingValue {
+            metric: metric as u8,
+            definition,
+            value,
+        });
+        self.values.len() >= FLUSH_AT
+    }
+
+    /// Buffers a hashed id. Returns true when the buffer should be flushed.
+    pub fn push_id(&mut self, kind: IdKind, day: Option<i64>, hash: u64) -> bool {
+        self.ids.push(PendingId {
+            kind,
+            day: day.unwrap_or(i64::MIN),
+            hash,
+        });
+        self.ids.len() >= FLUSH_AT
+    }
+
+    /// Buffered updates not yet applied.
+    pub fn pending(&self) -> usize {
+        self.values.len() + self.ids.len()
+    }
+
+    /// Applies the buffered updates. `apdex_t` is indexed by metric.
+    pub fn flush(&mut self, apdex_t: &[Option<f64>; N_METRICS]) {
+        for p in self.values.drain(..) {
+            let m = Metric::ALL[usize::from(p.metric)];
+            let acc = self.metrics[usize::from(p.metric)].get_or_insert_with(MetricAcc::default);
+            let v = p.value;
+            acc.sketch.add(v);
+            acc.n += 1;
+            acc.nonzero += u64::from(v > 0.0);
+            if let Some(r) = m.rate(v) {
+                acc.ratings[rating_index(r)] += 1;
+            }
+            acc.definitions |= 1 << p.definition;
+            if let Some(t) = apdex_t[usize::from(p.metric)] {
+                if v <= t {
+                    acc.satisfied += 1;
+                } else if v <= 4.0 * t {
+                    acc.tolerating += 1;
+                }
+            }
+        }
+        for p in self.ids.drain(..) {
+            match p.kind {
+                IdKind::View => self.view_ids.insert(p.hash),
+                IdKind::Session => self.sessions.insert(p.hash),
+                IdKind::User => {
+                    self.users.insert(p.hash);
+                    if p.day != i64::MIN {
+                        self.users_per_day.entry(p.day).or_default().insert(p.hash);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds everything `o` counted (both must be flushed).
+    pub fn merge_from(&mut self, o: &Group) {
+        debug_assert!(o.values.is_empty() && o.ids.is_empty());
+        self.whole_views += o.whole_views;
+        self.view_ids.merge(&o.view_ids);
+        self.sessions.merge(&o.sessions);
+        self.users.merge(&o.users);
+        for (d, u) in &o.users_per_day {
+            self.users_per_day.entry(*d).or_default().merge(u);
+        }
+        self.landing += o.landing;
+        self.bounced += o.bounced;
+        for (a, b) in self.landing_by_lcp.iter_mut().zip(o.landing_by_lcp) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        for (mine, acc) in self.metrics.iter_mut().zip(&o.metrics) {
+            let Some(acc) = acc else { continue };
+            let mine = mine.get_or_insert_with(MetricAcc::default);
+            // Both sketches use the default configuration, so merging cannot fail.
+            let _ = mine.sketch.merge(&acc.sketch);
+            mine.n += acc.n;
+            for (a, b) in mine.ratings.iter_mut().zip(acc.ratings) {
+                *a += b;
+            }
+            mine.nonzero += acc.nonzero;
+            mine.satisfied += acc.satisfied;
+            mine.tolerating += acc.tolerating;
+            mine.definitions |= acc.definitions;
+        }
+    }
+
+    /// The segment baseline of a flushed group; `definitions` names the
+    /// definition indexes.
+    pub fn finish(
+        self,
+        min_segment: u64,
+        apdex_t: &BTreeMap<Metric, f64>,
+        definitions: &[&'static str],
+    ) -> SegmentBaseline {
+        let max_n = self
+            .metrics
+            .iter()
+            .flatten()
+            .map(|m| m.n)
+            .max()
+            .unwrap_or(0);
+        let mut ctx = Context {
+            page_views: self.whole_views + self.view_ids.count(),
+            sessions: (!self.sessions.is_empty()).then(|| self.sessions.count()),
+            active_users: (!self.users.is_empty()).then(|| self.users.count()),
+            users_per_day: self
+                .users_per_day
+                .iter()
+                .map(|(d, u)| (format_day(*d), u.count()))
+                .collect(),
+            ..Context::default()
+        };
+        if ctx.page_views == 0 {
+            ctx.page_views = max_n;
+        }
+        if self.landing > 0 {
+            ctx.landing_sessions = Some(self.landing);
+            ctx.bounce_rate = Some(self.bounced as f64 / self.landing as f64);
+            for (i, (n, b)) in self.landing_by_lcp.iter().enumerate() {
+                if *n > 0 {
+                    ctx.landing_sessions_by_lcp
+                        .insert(RATING_NAMES[i].into(), *n);
+                    ctx.bounce_rate_by_lcp
+                        .insert(RATING_NAMES[i].into(), *b as f64 / *n as f64);
+                }
+            }
+        }
+        let mut metrics = BTreeMap::new();
+        let present = Metric::ALL.into_iter().zip(self.metrics);
+        for (m, acc) in present.filter_map(|(m, acc)| Some((m, acc?))) {
+            if let Some(js) = (m == Metric::JsErrors).then_some(&acc) {
+                ctx.js_reported_views = Some(js.n);
+                ctx.js_error_rate = Some(js.nonzero as f64 / js.n as f64);
+            }
+            if let Some(&t) = apdex_t.get(&m) {
+                ctx.apdex.insert(
+                    m,
+                    Apdex {
+                        t_ms: t,
+                        score: (acc.satisfied as f64 + acc.tolerating as f64 / 2.0) / acc.n as f64,
+                        n: acc.n,
+                    },
+                );
+            }
+            metrics.insert(m, acc.finish(m, definitions));
+        }
+        SegmentBaseline {
+            page: self.page,
+            segment: self.segment,
+            too_small: max_n < min_segment,
+            metrics,
+            context: ctx,
+        }
+    }
+}
+
+impl MetricAcc {
+    fn finish(self, m: Metric, definitions: &[&'static str]) -> MetricBaseline {
+        let n = self.n.max(1) as f64;
+        let names: Vec<&str> = (0..definitions.len())
+            .filter(|i| self.definitions & (1 << i) != 0)
+            .map(|i| definitions[i])
+            .collect();
+        MetricBaseline {
+            n: self.n,
+            definition: names.join("+"),
+            binned_only: false,
+            p50: self.sketch.quantile(0.50),
+            p75: self.sketch.quantile(0.75),
+            p90: self.sketch.quantile(0.90),
+            p95: self.sketch.quantile(0.95),
+            shares: m.thresholds().map(|_| Shares {
+                good: self.ratings[0] as f64 / n,
+                needs_improvement: self.ratings[1] as f64 / n,
+                poor: self.ratings[2] as f64 / n,
+            }),
+            histogram: Vec::new(),
+            sketch: Some(self.sketch),
+        }
+    }
+}
