@@ -8,6 +8,13 @@
 //! → ttfb (else `t_resp`), `nt_load_end − nt_nav_st` → load (else
 //! `t_done`), `nt_domcontloaded_end − nt_nav_st` → dcl. Unload beacons
 //! (`rt.quit` without `rt.start`) repeat the page-load beacon and are skipped.
+//!
+//! JS errors: the Errors plugin's `err` (see [`err`]) → js_errors, the number
+//! of errors queued before the beacon, on beacons that carry timers. A beacon
+//! without `err` reports no js_errors (not 0): nothing in a beacon tells a
+//! page with the plugin and no errors from a page without the plugin. Error
+//! beacons (`http.initiator=error`, errors after the page-load beacon) have
+//! no timers and no view id to join them to; they are skipped and counted.
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
@@ -18,6 +25,8 @@ use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
 use crate::metric::Metric;
 use std::collections::HashMap;
 use std::io::{BufReader, Read};
+
+pub mod err;
 
 /// Definition of Boomerang's CLS (`c.cls`): the sum of all layout shifts.
 pub const BOOMERANG_CLS: &str = "boomerang-cls-sum";
@@ -57,6 +66,14 @@ pub fn import(
         };
         if params.contains_key("rt.quit") && !params.contains_key("rt.start") {
             tally.reject(Reason::UnloadBeacon, line, "unload beacon")?;
+            continue;
+        }
+        if params.get("http.initiator").map(String::as_str) == Some("error") {
+            tally.reject(
+                Reason::ErrorBeacon,
+                line,
+                "error beacon (http.initiator=error)",
+            )?;
             continue;
         }
         let seg = match beacon(&params, opts, &mut page_buf, &mut metrics) {
@@ -192,6 +209,11 @@ fn beacon(
             Reason::NoMetrics,
             "the beacon has no timer Boomerang reports".into(),
         ));
+    }
+    if let Some((n, def)) = p.get("err").and_then(|e| err::count(e)) {
+        let n = super::record::check_number(Metric::JsErrors, n)
+            .map_err(|r| super::csv::bad_value(r, Metric::JsErrors, &n.to_string()))?;
+        metrics.push((Metric::JsErrors, n, def));
     }
     let mut seg = SegmentValues {
         connection: p.get("mob.etype").and_then(|c| page::connection(c)),

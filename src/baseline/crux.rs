@@ -8,6 +8,8 @@
 //! histogram and a p75 is used per metric; older or incomplete periods
 //! (`"NaN"` densities, `null` p75s) are skipped and counted.
 
+pub mod bigquery;
+
 use super::error::{ImportError, Reason, Tally};
 use super::model::{Bin, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
 use super::record::parse_time;

@@ -34,6 +34,18 @@ pub enum Reason {
     UnloadBeacon,
     /// A CrUX History period with NaN densities or a null p75.
     IncompletePeriod,
+    /// Three-bin fractions (CrUX BigQuery `fast_*`/`avg_*`/`slow_*`) that are
+    /// incomplete or do not sum to about 1.
+    BadFractions,
+    /// CrUX BigQuery fractions whose p75 shows they were cut at other
+    /// thresholds than web-vitals': the shares are dropped, the p75 kept.
+    OtherThresholds,
+    /// A CrUX BigQuery row for an older month of a page × segment that the
+    /// file also has a newer row for.
+    Superseded,
+    /// A Boomerang error beacon (`http.initiator=error`): errors reported
+    /// after the page-load beacon, with no timers of their own.
+    ErrorBeacon,
 }
 
 impl Reason {
@@ -54,13 +66,25 @@ impl Reason {
             Reason::NoData => "no-data",
             Reason::UnloadBeacon => "unload-beacon",
             Reason::IncompletePeriod => "incomplete-period",
+            Reason::BadFractions => "bad-fractions",
+            Reason::OtherThresholds => "other-thresholds",
+            Reason::Superseded => "superseded",
+            Reason::ErrorBeacon => "error-beacon",
         }
     }
 
-    /// Whether `--strict` stops on it. Skipping an unload beacon or an
-    /// incomplete history period is how the formats work, not bad input.
+    /// Whether `--strict` stops on it. Skipping an unload or error beacon,
+    /// an incomplete history period, an older BigQuery month or shares cut at
+    /// other thresholds is how the formats work, not bad input.
     pub fn is_bad_input(self) -> bool {
-        !matches!(self, Reason::UnloadBeacon | Reason::IncompletePeriod)
+        !matches!(
+            self,
+            Reason::UnloadBeacon
+                | Reason::IncompletePeriod
+                | Reason::OtherThresholds
+                | Reason::Superseded
+                | Reason::ErrorBeacon
+        )
     }
 }
 

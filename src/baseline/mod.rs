@@ -65,6 +65,7 @@ impl Importer {
             Format::Crux | Format::CruxHistory => {
                 crux::import(reader, &mut tally, &mut self.binned)?
             }
+            Format::CruxBigQuery => crux::bigquery::import(reader, &mut tally, &mut self.binned)?,
         }
         self.sources.push(tally.source);
         Ok(())

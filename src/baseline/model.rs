@@ -225,7 +225,8 @@ pub struct Provenance {
 pub struct Source {
     /// File name as given.
     pub file: String,
-    /// Input format (`csv`, `webvitals`, `boomerang`, `crux`, `crux-history`).
+    /// Input format (`csv`, `webvitals`, `boomerang`, `crux`, `crux-history`,
+    /// `crux-bigquery`).
     pub format: String,
     /// Rows (lines/records) read.
     pub rows_read: u64,

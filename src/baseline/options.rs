@@ -19,6 +19,9 @@ pub enum Format {
     Crux,
     /// CrUX History API `records:queryHistoryRecord` response.
     CruxHistory,
+    /// CrUX BigQuery `materialized.device_summary` / `metrics_summary` rows
+    /// (one JSON object, a JSON array, or newline-delimited JSON).
+    CruxBigQuery,
 }
 
 impl Format {
@@ -30,6 +33,7 @@ impl Format {
             Format::Boomerang => "boomerang",
             Format::Crux => "crux",
             Format::CruxHistory => "crux-history",
+            Format::CruxBigQuery => "crux-bigquery",
         }
     }
 }
@@ -196,6 +200,7 @@ impl ImportOptions {
             "boomerang" => Format::Boomerang,
             "crux" | "psi" => Format::Crux,
             "crux-history" | "crux_history" => Format::CruxHistory,
+            "crux-bigquery" | "crux_bigquery" | "bigquery" => Format::CruxBigQuery,
             _ => return Err(OptionError::Format(format.to_string())),
         };
         let mut opts = ImportOptions::new(format);
@@ -251,7 +256,9 @@ impl ImportOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
     /// `--format` is unknown.
-    #[error("--format '{0}' is unknown; use one of: csv, webvitals, boomerang, crux, crux-history")]
+    #[error(
+        "--format '{0}' is unknown; use one of: csv, webvitals, boomerang, crux, crux-history, crux-bigquery"
+    )]
     Format(String),
     /// `--map` is not `FIELD=COLUMN`.
     #[error("--map '{0}' must be FIELD=COLUMN, e.g. --map lcp=largest_contentful_paint_ms")]

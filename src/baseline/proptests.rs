@@ -16,12 +16,13 @@ fn try_import(format: Format, bytes: &[u8], strict: bool) {
     }
 }
 
-const FORMATS: [Format; 5] = [
+const FORMATS: [Format; 6] = [
     Format::Csv,
     Format::WebVitals,
     Format::Boomerang,
     Format::Crux,
     Format::CruxHistory,
+    Format::CruxBigQuery,
 ];
 
 /// Inputs that look almost right, so the fuzzing reaches the value checks.
@@ -32,6 +33,8 @@ fn near_valid() -> impl Strategy<Value = String> {
         r#"(\{"name":"(LCP|CLS|INP|X)","value":[-0-9.e]{1,8},"id":"[a-z0-9]{1,2}","page":"/[a-z?]{0,5}"\}\n){0,5}"#,
         "(u=%2F[a-z]{0,4}&rt.start=navigation&pt.lcp=[-0-9.]{0,6}&c.cls=[0-9.]{0,4}&rt.quit=\n){0,4}",
         r#"\{"record":\{"key":\{"formFactor":"PHONE"\},"metrics":\{"largest_contentful_paint":\{"histogram":\[\{"start":0,"end":2500,"density":[0-9."NaN]{1,5}\}\],"percentiles":\{"p75":[0-9."null]{1,5}\}\}\}\}\}"#,
+        r#"\[?(\{"(Date|yyyymm|date)":"?[0-9-]{0,10}"?,"origin":"[a-z:/.]{0,8}","device":"(desktop|phone|tv)?","p75_(lcp|cls|fp)":[-0-9."NaN]{1,6},"(fast|small)_(lcp|cls)":[-0-9.e]{1,5},"(avg|medium)_(lcp|cls)":[0-9.null]{1,5},"(slow|large)_lcp":[0-9.]{1,5}\}[,\n]?){0,4}\]?"#,
+        "(u=%2F[a-z]{0,3}&rt.start=navigation&pt.lcp=[0-9]{1,4}&(http.initiator=error&)?err=[~()'a-z*0-9!%]{0,24}\n){0,4}",
     ]
 }
 
@@ -49,6 +52,16 @@ proptest! {
     fn no_importer_panics_on_near_valid_text(text in near_valid(), strict in any::<bool>()) {
         for f in FORMATS {
             try_import(f, text.as_bytes(), strict);
+        }
+    }
+
+    #[test]
+    fn boomerang_err_decoding_never_panics(s in "[~()'*!%0-9a-fn.\\-\\[\\]{}\":,]{0,60}", t in "\\PC{0,40}") {
+        for text in [&s, &t] {
+            if let Some((n, _)) = super::boomerang::err::count(text) {
+                prop_assert!(n >= 0.0 && n.is_finite());
+            }
+            let _ = super::boomerang::err::jsurl(text);
         }
     }
 

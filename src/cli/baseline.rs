@@ -20,7 +20,7 @@ pub struct ImportArgs {
     /// Input files.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
-    /// Input format: csv, webvitals, boomerang, crux, crux-history.
+    /// Input format: csv, webvitals, boomerang, crux, crux-history, crux-bigquery.
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
     /// Column mapping for CSV, e.g. `lcp=largest_contentful_paint_ms`.

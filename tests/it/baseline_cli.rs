@@ -167,3 +167,89 @@ fn usage_errors_exit_2_and_say_how_to_fix() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not JSON"));
 }
+
+#[test]
+fn crux_bigquery_rows_import_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("bq.json");
+    let f = field_data(
+        "crux-bigquery-device_summary-row_example.com_201911_desktop_AutoWebPerf-docs.json",
+    );
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&f),
+        "--format",
+        "crux-bigquery",
+        "-o",
+        s(&o),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&o).unwrap()).unwrap();
+    assert_eq!(b["provenance"]["sources"][0]["format"], "crux-bigquery");
+    let seg = b["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["page"] == "https://example.com" && s["segment"]["form_factor"] == "desktop")
+        .expect("the origin's desktop segment");
+    // SOURCES.md: p75_lcp 1600, fast_lcp 0.9038031319910513; p75_cls "0.05".
+    assert_eq!(seg["metrics"]["lcp"]["p75"], 1600.0);
+    assert_eq!(seg["metrics"]["lcp"]["shares"]["good"], 0.9038031319910513);
+    assert_eq!(seg["metrics"]["lcp"]["definition"], "crux-bigquery");
+    assert_eq!(seg["metrics"]["cls"]["p75"], 0.05);
+    assert_eq!(
+        b["provenance"]["time_range"],
+        serde_json::json!(["2019-11-01T00:00:00Z", "2019-11-30T00:00:00Z"])
+    );
+    let table = String::from_utf8(rumcheck(&["baseline", "show", s(&o)]).stdout).unwrap();
+    let lcp = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("lcp"))
+        .unwrap();
+    assert!(
+        lcp.contains("binned") && lcp.contains("1600 ms") && lcp.contains("90.4%"),
+        "{lcp}"
+    );
+
+    // The same row as NDJSON, a second row with fractions summing to 1.46:
+    // counted by default, file:line and exit 2 with --strict.
+    let row: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    let mut bad = row.clone();
+    bad["Device"] = "phone".into();
+    bad["slow_lcp"] = 0.5.into();
+    let nd = dir.path().join("rows.ndjson");
+    std::fs::write(&nd, format!("{row}\n{bad}\n")).unwrap();
+    let args = |strict: bool| {
+        let mut a = vec![
+            "baseline",
+            "import",
+            s(&nd),
+            "--format",
+            "crux-bigquery",
+            "-o",
+            s(&o),
+        ];
+        if strict {
+            a.push("--strict");
+        }
+        rumcheck(&a)
+    };
+    let out = args(false);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad-fractions ×1 (lines 2)"), "{err}");
+    let out = args(true);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rows.ndjson:2: bad-fractions") && err.contains("slow_lcp"),
+        "{err}"
+    );
+}
