@@ -236,6 +236,39 @@ impl Accumulator {
         i
     }
 
+    /// Adds everything `other` aggregated, as if its records had been added
+    /// here. Its open sessions are moved over, so the two must have seen
+    /// disjoint sets of sessions (the parallel CSV import routes rows by
+    /// session id to make sure of that).
+    pub fn absorb(&mut self, mut other: Accumulator) {
+        other.flush_all();
+        let definitions: Vec<u8> = other
+            .definitions
+            .iter()
+            .map(|d| self.definition_index(d))
+            .collect();
+        let mut here = Vec::with_capacity(other.groups.len());
+        for g in &other.groups {
+            let s = &g.segment;
+            let seg = [&s.form_factor, &s.connection, &s.country, &s.browser].map(|v| v.as_deref());
+            here.push(self.intern(&g.page, seg));
+        }
+        for (g, &i) in other.groups.iter().zip(&here) {
+            self.groups[i].merge_from(g, &definitions);
+        }
+        for (k, mut st) in other.sessions.drain() {
+            st.landing = here[st.landing];
+            self.sessions.insert(k, st);
+        }
+        if let Some((a, b)) = other.time_range {
+            self.time_range = Some(
+                self.time_range
+                    .map_or((a, b), |(x, y)| (x.min(a), y.max(b))),
+            );
+        }
+        self.records += other.records;
+    }
+
     /// Ends the import: attributes sessions to landing pages and builds the
     /// segment baselines, sorted by page and segment.
     pub fn finish(mut self) -> Vec<SegmentBaseline> {
@@ -245,9 +278,10 @@ impl Accumulator {
         }
         // Each group's own records feed it and its coarser roll-ups.
         let mut merged: Vec<Group> = self.groups.iter().map(Group::empty_like).collect();
+        let same: Vec<u8> = (0..self.definitions.len() as u8).collect();
         for (i, ups) in self.rollups.iter().enumerate() {
             for &r in ups {
-                merged[r].merge_from(&self.groups[i]);
+                merged[r].merge_from(&self.groups[i], &same);
             }
         }
         let (min, apdex_t, defs) = (self.min_segment, &self.apdex_t, &self.definitions);

@@ -184,6 +184,20 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of a tally kept by another thread over the same file:
+    /// accepted rows and rejections add up; the first line numbers stay the
+    /// lowest [`FIRST_LINES_KEPT`]. (Rows read are counted by the reader.)
+    pub fn absorb(&mut self, other: Tally) {
+        self.source.rows_accepted += other.source.rows_accepted;
+        for (reason, r) in other.source.rejected {
+            let mine = self.source.rejected.entry(reason).or_default();
+            mine.count += r.count;
+            mine.first_lines.extend(r.first_lines);
+            mine.first_lines.sort_unstable();
+            mine.first_lines.truncate(FIRST_LINES_KEPT);
+        }
+    }
+
     /// Counts a rejected row; with `--strict`, bad input ends the import.
     pub fn reject(&mut self, reason: Reason, line: u64, detail: &str) -> Result<(), ImportError> {
         if self.strict && reason.is_bad_input() {

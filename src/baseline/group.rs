@@ -181,8 +181,9 @@ impl Group {
         }
     }
 
-    /// Adds everything `o` counted (both must be flushed).
-    pub fn merge_from(&mut self, o: &Group) {
+    /// Adds everything `o` counted (`o` must be flushed). `definitions`
+    /// maps `o`'s definition indexes to this group's.
+    pub fn merge_from(&mut self, o: &Group, definitions: &[u8]) {
         debug_assert!(o.values.is_empty() && o.ids.is_empty());
         self.whole_views += o.whole_views;
         self.view_ids.merge(&o.view_ids);
@@ -209,7 +210,11 @@ impl Group {
             mine.nonzero += acc.nonzero;
             mine.satisfied += acc.satisfied;
             mine.tolerating += acc.tolerating;
-            mine.definitions |= acc.definitions;
+            for (i, to) in definitions.iter().enumerate() {
+                if acc.definitions & (1 << i) != 0 {
+                    mine.definitions |= 1 << to;
+                }
+            }
         }
     }
 

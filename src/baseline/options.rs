@@ -168,6 +168,10 @@ pub struct ImportOptions {
     pub min_segment: u64,
     /// Stop at the first bad row.
     pub strict: bool,
+    /// Threads for CSV import: 0 = one per CPU, 1 = read and aggregate on
+    /// the calling thread. `--strict` always uses one (the first bad row in
+    /// file order must end the import).
+    pub threads: usize,
 }
 
 impl ImportOptions {
@@ -181,6 +185,7 @@ impl ImportOptions {
             apdex_t: BTreeMap::new(),
             min_segment: 30,
             strict: false,
+            threads: 0,
         }
     }
 

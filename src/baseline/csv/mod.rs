@@ -1,6 +1,8 @@
 //! Generic RUM CSV exports: wide (a column per metric) or long (metric name
 //! + value per row), columns found by common names or `--map`.
 
+mod parallel;
+
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
 use super::options::{Field, ImportOptions, PageBy};
@@ -177,28 +179,83 @@ pub fn import(
         Err(e) => return tally.reject(Reason::Malformed, 1, &format!("unreadable header: {e}")),
     };
     let cols = resolve(&headers, opts, &file)?;
-    let mut row = RowState::default();
+    let threads = match opts.threads {
+        _ if opts.strict => 1,
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    if threads > 1 {
+        parallel::import(&mut rdr, &cols, opts, acc, tally, threads)?;
+    } else {
+        let mut rows = Rows::new(&cols, opts);
+        read_records(&mut rdr, tally, |rec, tally| rows.take(rec, acc, tally))?;
+    }
+    if tally.source.rows_read == 0 {
+        tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
+    }
+    Ok(())
+}
+
+/// Reads every record after the header, counts it as read and hands it to
+/// `sink`; malformed records are counted by reason here.
+fn read_records<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    tally: &mut Tally,
+    mut sink: impl FnMut(&mut csv::ByteRecord, &mut Tally) -> Result<(), ImportError>,
+) -> Result<(), ImportError> {
     let mut rec = csv::ByteRecord::new();
     let mut line = 1;
     loop {
         match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                line = rec.position().map_or(line + 1, |p| p.line());
+                tally.source.rows_read += 1;
+                sink(&mut rec, tally)?;
+            }
             Err(e) => {
                 line = e.position().map_or(line + 1, |p| p.line());
                 tally.source.rows_read += 1;
                 if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(io(std::io::Error::other(e.to_string())));
+                    return Err(ImportError::Io {
+                        file: tally.source.file.clone(),
+                        source: std::io::Error::other(e.to_string()),
+                    });
                 }
                 tally.reject(Reason::Malformed, line, &e.to_string())?;
-                continue;
             }
         }
-        line = rec.position().map_or(line + 1, |p| p.line());
-        tally.source.rows_read += 1;
-        match row.read(&rec, &cols, opts) {
+    }
+}
+
+/// Turns records into accumulator updates; one per thread.
+struct Rows<'a> {
+    cols: &'a Columns,
+    opts: &'a ImportOptions,
+    row: RowState,
+}
+
+impl<'a> Rows<'a> {
+    fn new(cols: &'a Columns, opts: &'a ImportOptions) -> Self {
+        Rows {
+            cols,
+            opts,
+            row: RowState::default(),
+        }
+    }
+
+    /// Adds one record, or counts it as rejected (which fails only with `--strict`).
+    fn take(
+        &mut self,
+        rec: &csv::ByteRecord,
+        acc: &mut Accumulator,
+        tally: &mut Tally,
+    ) -> Result<(), ImportError> {
+        let line = rec.position().map_or(0, |p| p.line());
+        let row = &mut self.row;
+        match row.read(rec, self.cols, self.opts) {
             Ok(()) => {
-                let view = if !cols.long {
+                let view = if !self.cols.long {
                     row.next_view += 1;
                     View::Whole(row.next_view)
                 } else {
@@ -206,7 +263,7 @@ pub fn import(
                 };
                 acc.add(&Record {
                     page: &row.page,
-                    segment: row.seg.key(&opts.segment_by),
+                    segment: row.seg.key(&self.opts.segment_by),
                     time: row.time,
                     user: row.user,
                     session: row.session,
@@ -214,14 +271,11 @@ pub fn import(
                     metrics: &row.metrics,
                 });
                 tally.source.rows_accepted += 1;
+                Ok(())
             }
-            Err((reason, detail)) => tally.reject(reason, line, &detail)?,
+            Err((reason, detail)) => tally.reject(reason, line, &detail),
         }
     }
-    if tally.source.rows_read == 0 {
-        tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
-    }
-    Ok(())
 }
 
 /// Buffers reused across rows so the hot loop does not allocate.
