@@ -84,6 +84,11 @@ fn csv_records(path: &Path) -> u64 {
 fn import(path: &Path) -> usize {
     let mut o = ImportOptions::new(Format::Csv);
     o.apdex_t.insert(rumcheck::Metric::Lcp, 2500.0);
+    // Worker threads (0 = one per CPU, the default), to compare set-ups.
+    o.threads = std::env::var("RUMCHECK_IMPORT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut imp = Importer::new(o);
     imp.read_file(path).unwrap();
     imp.finish().unwrap().segments.len()
@@ -127,21 +132,19 @@ fn rss_check(dir: &Path, full: bool) {
     std::fs::remove_file(&path).ok();
 }
 
-/// CPU time of every thread of this process so far (ns), from schedstat.
+/// User + system CPU time of this process so far (ns), threads that have
+/// ended included (getrusage).
 fn process_cpu_ns() -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
         return 0;
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
+    }
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    ns(u.ru_utime) + ns(u.ru_stime)
 }
 
-/// Median wall-clock and median CPU seconds of 7 runs. CPU time counts
-/// threads that already ended too only while they live, so runs join every
-/// thread they start before returning (the importer does).
+/// Median wall-clock and median CPU seconds (all threads) of 7 runs.
 fn median_secs(mut f: impl FnMut()) -> (f64, f64) {
     let (mut wall, mut cpu) = (Vec::new(), Vec::new());
     for _ in 0..7 {

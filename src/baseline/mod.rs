@@ -19,6 +19,7 @@ pub mod page;
 #[cfg(test)]
 mod proptests;
 pub mod record;
+pub mod sessions;
 mod show;
 mod webvitals;
 

@@ -5,7 +5,7 @@ mod parallel;
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
-use super::options::{Field, ImportOptions, PageBy};
+use super::options::{Field, ImportOptions, PageBy, SegmentDim};
 use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
 use crate::metric::Metric;
@@ -120,8 +120,18 @@ fn resolve(headers: &[String], opts: &ImportOptions, file: &str) -> Result<Colum
         }
     }
     let long = ctx.contains_key(&Field::MetricName) && ctx.contains_key(&Field::Value);
+    // Segment columns the import does not segment by are not read at all.
+    let by = |d| opts.segment_by.contains(&d);
+    let needed = |f: Field| match f {
+        Field::FormFactor => by(SegmentDim::FormFactor),
+        Field::UserAgent => by(SegmentDim::FormFactor) || by(SegmentDim::Browser),
+        Field::Connection => by(SegmentDim::Connection),
+        Field::Country => by(SegmentDim::Country),
+        Field::Browser => by(SegmentDim::Browser),
+        _ => true,
+    };
     let mut slots = [None; Field::CONTEXT.len() + 1];
-    for (f, i) in &ctx {
+    for (f, i) in ctx.iter().filter(|(f, _)| needed(**f)) {
         slots[slot(*f)] = Some(*i);
     }
     if !long && metrics.is_empty() {

@@ -22,7 +22,7 @@ use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 const BATCH: usize = 512;
 
 /// Batches in flight per worker (queued, being filled, being processed).
-const BATCHES_PER_WORKER: usize = 4;
+const BATCHES_PER_WORKER: usize = 8;
 
 /// A batch of records; `len` of them are filled (the rest are spare buffers).
 struct Batch {
