@@ -16,8 +16,7 @@ use super::distinct::PreHashedState;
 use super::group::{Group, IdKind, N_METRICS, rating_index};
 use super::model::{SegmentBaseline, SegmentKey};
 use super::record::{Record, View};
-use super::sessions::{SessionState, Sessions};
-use crate::metric::Metric;
+use crate::metric::{Metric, Rating};
 use std::collections::{BTreeMap, HashMap};
 
 /// Aggregates records into per page × segment groups.
@@ -31,7 +30,7 @@ pub struct Accumulator {
     groups: Vec<Group>,
     /// Per group: itself and the coarser groups it rolls up into.
     rollups: Vec<Vec<usize>>,
-    sessions: Sessions,
+    sessions: HashMap<u64, SessionState, PreHashedState>,
     /// Metric definitions seen, indexed by the groups' definition bits.
     definitions: Vec<&'static str>,
     /// Updates buffered over all groups.
@@ -52,6 +51,16 @@ const SWEEP_EVERY: u64 = 1 << 16;
 /// Buffered updates over all groups (16 bytes each) before every group is
 /// flushed: bounds the buffers' memory when there are many small groups.
 const PENDING_CAP: usize = 1 << 20;
+
+#[derive(Debug)]
+struct SessionState {
+    landing: usize,
+    landing_time: i64,
+    last_time: Option<i64>,
+    landing_view: View,
+    multi: bool,
+    landing_lcp: Option<Rating>,
+}
 
 impl Accumulator {
     /// An empty accumulator with Apdex targets and the too-small threshold.
@@ -150,7 +159,7 @@ impl Accumulator {
         };
         let cutoff = now - SESSION_EXPIRY_S;
         let groups = &mut self.groups;
-        self.sessions.retain(|st| {
+        self.sessions.retain(|_, st| {
             let idle = st.last_time.is_some_and(|t| t < cutoff);
             if idle {
                 settle(groups, st);
@@ -166,7 +175,7 @@ impl Accumulator {
             .find(|(m, _, _)| *m == Metric::Lcp)
             .and_then(|(_, v, _)| Metric::Lcp.rate(*v));
         let time = rec.time.unwrap_or(i64::MAX);
-        let st = self.sessions.get_or_insert_with(session, || SessionState {
+        let st = self.sessions.entry(session).or_insert(SessionState {
             landing: g,
             landing_time: time,
             last_time: rec.time,
@@ -264,7 +273,7 @@ impl Accumulator {
     /// segment baselines, sorted by page and segment.
     pub fn finish(mut self) -> Vec<SegmentBaseline> {
         self.flush_all();
-        for st in self.sessions.iter() {
+        for st in self.sessions.values() {
             settle(&mut self.groups, st);
         }
         // Each group's own records feed it and its coarser roll-ups.

@@ -19,7 +19,6 @@ pub mod page;
 #[cfg(test)]
 mod proptests;
 pub mod record;
-pub mod sessions;
 mod show;
 mod webvitals;
 
