@@ -14,7 +14,7 @@ pub fn main(cmd: BaselineCommand) -> Result<u8, Failure> {
 }
 
 fn import(args: ImportArgs) -> Result<u8, Failure> {
-    let opts = ImportOptions::from_flags(
+    let mut opts = ImportOptions::from_flags(
         &args.format,
         &args.map,
         &args.segment_by,
@@ -24,6 +24,7 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
         args.strict,
     )
     .map_err(Failure::usage)?;
+    opts.threads = args.threads;
     let b = baseline::import_files(&args.files, &opts).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &b).map_err(Failure::usage)?;
     let (read, accepted) = b

@@ -4,9 +4,11 @@
 //! Memory: one group per page × segment (plus its roll-ups to the
 //! form-factor-only and all-users segments), each with one DDSketch per
 //! metric (a few kB). Distinct sessions, users, users per day and (long
-//! format) view ids are counted from 8-byte hashes, exactly up to 4096 per
-//! group and counter (≈ 16–24 bytes each, ≤ ~100 KiB), then in a 4 KiB
-//! HyperLogLog (≈ 1.6 % error). Bounce tracking keeps ~64 bytes per open
+//! format) view ids are counted from 8-byte hashes, exactly up to 256 per
+//! group and counter, then in a 4 KiB HyperLogLog (≈ 1–1.6 % error), so a
+//! counter never exceeds ~4.5 KiB. Updates are buffered per group and
+//! applied in batches (see [`super::group`]), at most 16 MiB of buffers in
+//! all. Bounce tracking keeps ~64 bytes per open
 //! session and settles sessions idle for 4 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the

@@ -253,3 +253,42 @@ fn crux_bigquery_rows_import_through_the_cli() {
         "{err}"
     );
 }
+
+#[test]
+fn worker_threads_do_not_change_what_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = |threads: &str| {
+        let out = dir.path().join(format!("j{threads}.json"));
+        let run = rumcheck(&[
+            "baseline",
+            "import",
+            s(&fixture("wide-a.csv")),
+            "--format",
+            "csv",
+            "-j",
+            threads,
+            "-o",
+            s(&out),
+        ]);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let b: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        // Everything but the import time and the sketches' internal layout.
+        let mut segments = b["segments"].clone();
+        for seg in segments.as_array_mut().unwrap() {
+            for m in seg["metrics"].as_object_mut().unwrap().values_mut() {
+                m.as_object_mut().unwrap().remove("sketch");
+            }
+        }
+        (segments, b["provenance"]["sources"].clone())
+    };
+    let one = import("1");
+    assert!(one.0.as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(one, import("2"));
+    assert_eq!(one, import("0"));
+}
