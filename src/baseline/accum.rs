@@ -7,15 +7,15 @@
 //! format) view ids are counted from 8-byte hashes, exactly up to 256 per
 //! group and counter, then in a 4 KiB HyperLogLog (≈ 1–1.6 % error), so a
 //! counter never exceeds ~4.5 KiB. Updates are buffered per group and
-//! applied in batches (see [`super::group`]), at most 16 MiB of buffers in
-//! all. Bounce tracking keeps ~64 bytes per open
+//! applied in batches (see [`super::group`]), a few tens of MiB of buffers
+//! at most. Bounce tracking keeps ~64 bytes per open
 //! session and settles sessions idle for 4 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.
 
 use super::distinct::PreHashedState;
-use super::group::{Group, IdKind, N_METRICS, rating_index};
+use super::group::{FLUSH_AT, Group, IdKind, N_METRICS, rating_index};
 use super::model::{SegmentBaseline, SegmentKey};
 use super::record::{Record, View};
 use crate::metric::{Metric, Rating};
@@ -50,9 +50,10 @@ pub const SESSION_EXPIRY_S: i64 = 4 * 3600;
 /// Records between sweeps for idle sessions.
 const SWEEP_EVERY: u64 = 1 << 16;
 
-/// Buffered updates over all groups (16 bytes each) before every group is
-/// flushed: bounds the buffers' memory when there are many small groups.
-const PENDING_CAP: usize = 1 << 20;
+/// Buffered updates over all groups (16–24 bytes each) before every group
+/// is flushed; with many groups each group's share is smaller too. Bounds
+/// the buffers to a few tens of MiB however many groups there are.
+const PENDING_CAP: usize = 1 << 18;
 
 #[derive(Debug)]
 struct SessionState {
@@ -94,26 +95,28 @@ impl Accumulator {
         }
         let g = self.intern(rec.page, rec.segment);
         let day = rec.time.map(|t| t.div_euclid(86_400));
-        let mut full = false;
         let before = self.groups[g].pending();
         for &(m, v, def) in rec.metrics {
             let d = self.definition_index(def);
-            full |= self.groups[g].push_value(m, d, v);
+            self.groups[g].push_value(m, d, v);
         }
+        // With many groups each may buffer less, so that buffers (and the
+        // capacity they keep) stay within about PENDING_CAP entries in all.
+        let limit = (PENDING_CAP / self.groups.len()).clamp(16, FLUSH_AT);
         let group = &mut self.groups[g];
         match rec.view {
             View::Whole(_) => group.whole_views += 1,
-            View::Part(id) => full |= group.push_id(IdKind::View, None, id),
+            View::Part(id) => group.push_id(IdKind::View, None, id),
             View::Unknown => {}
         }
         if let Some(s) = rec.session {
-            full |= group.push_id(IdKind::Session, None, s);
+            group.push_id(IdKind::Session, None, s);
         }
         if let Some(u) = rec.user {
-            full |= group.push_id(IdKind::User, day, u);
+            group.push_id(IdKind::User, day, u);
         }
         self.pending += group.pending() - before;
-        if full {
+        if group.pending() >= limit {
             self.pending -= group.pending();
             group.flush(&self.apdex_by_index);
         }
@@ -362,6 +365,44 @@ mod tests {
         assert_eq!(get("/c", Some("phone")).context.bounce_rate, Some(1.0));
         assert_eq!(get("/c", None).context.bounce_rate_by_lcp["good"], 1.0);
         assert_eq!(get("/c", None).context.users_per_day.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod buffer_tests {
+    use super::*;
+    use crate::baseline::record::WEB_VITALS;
+
+    #[test]
+    fn many_groups_keep_small_buffers() {
+        let mut acc = Accumulator::new(BTreeMap::new(), 1);
+        let m = [
+            Metric::Lcp,
+            Metric::Fcp,
+            Metric::Ttfb,
+            Metric::Inp,
+            Metric::Cls,
+        ]
+        .map(|m| (m, 100.0, WEB_VITALS));
+        // Time-sorted exports visit pages in bursts: 200 rows each, in turn.
+        let pages: Vec<String> = (0..2_000).map(|i| format!("/p{i}")).collect();
+        for i in 0..400_000u64 {
+            acc.add(&Record {
+                page: &pages[i as usize / 200],
+                segment: [None; 4],
+                time: None,
+                user: Some(i % 977),
+                session: None,
+                view: View::Whole(i),
+                metrics: &m,
+            });
+        }
+        // A fixed 1024-entry flush point keeps ~3 M entries (1536 a group).
+        let kept: usize = acc.groups.iter().map(Group::buffer_capacity).sum();
+        assert!(kept <= 8 * PENDING_CAP, "{kept} buffered entries kept");
+        let out = acc.finish();
+        assert_eq!(out.len(), 2_000);
+        assert!(out.iter().all(|s| s.metrics[&Metric::Lcp].n == 200));
     }
 }
 

@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 /// Metrics are stored in arrays indexed by `Metric as usize`.
 pub const N_METRICS: usize = Metric::ALL.len();
 
-/// Buffered updates per group before they are applied.
+/// Buffered updates per group before they are applied (fewer when there
+/// are many groups, see the accumulator).
 pub const FLUSH_AT: usize = 1024;
 
 /// A buffered metric value: metric index, definition index, value.
@@ -121,24 +122,28 @@ impl Group {
     }
 
     /// Buffers a metric value; `definition` indexes the accumulator's list
-    /// of definitions (< 64). Returns true when the buffer should be flushed.
-    pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) -> bool {
+    /// of definitions (< 64).
+    pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) {
         self.values.push(PendingValue {
             metric: metric as u8,
             definition,
             value,
         });
-        self.values.len() >= FLUSH_AT
     }
 
-    /// Buffers a hashed id. Returns true when the buffer should be flushed.
-    pub fn push_id(&mut self, kind: IdKind, day: Option<i64>, hash: u64) -> bool {
+    /// Buffers a hashed id.
+    pub fn push_id(&mut self, kind: IdKind, day: Option<i64>, hash: u64) {
         self.ids.push(PendingId {
             kind,
             day: day.unwrap_or(i64::MIN),
             hash,
         });
-        self.ids.len() >= FLUSH_AT
+    }
+
+    /// Entries the buffers can hold without growing (what they keep).
+    #[cfg(test)]
+    pub fn buffer_capacity(&self) -> usize {
+        self.values.capacity() + self.ids.capacity()
     }
 
     /// Buffered updates not yet applied.

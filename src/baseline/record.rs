@@ -64,6 +64,12 @@ pub fn absurd_limit(metric: Metric) -> f64 {
     }
 }
 
+/// The rejection of a row naming a metric rumcheck does not know.
+pub fn unknown_metric(name: &str) -> (Reason, String) {
+    let shown: String = name.chars().take(40).collect();
+    (Reason::UnknownMetric, format!("unknown metric '{shown}'"))
+}
+
 /// Checks a parsed value of `metric`.
 pub fn check_number(metric: Metric, v: f64) -> Result<f64, Reason> {
     if !v.is_finite() {

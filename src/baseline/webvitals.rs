@@ -11,7 +11,7 @@ use super::error::{ImportError, Reason, Tally};
 use super::lines::{field, json_value, line_text, next_line};
 use super::options::ImportOptions;
 use super::page::{self, SegmentValues};
-use super::record::{Record, View, WEB_VITALS, hash_id, parse_time};
+use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, unknown_metric};
 use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
@@ -106,15 +106,7 @@ fn parse(buf: &[u8], opts: &ImportOptions) -> Result<(Pending, Option<u64>), (Re
         .map_err(|e| (Reason::Malformed, format!("not a JSON object: {e}")))?;
     let name = field(&obj, &["name", "metric"])
         .ok_or((Reason::Malformed, "no 'name' field".to_string()))?;
-    let metric: Metric = name.parse().map_err(|_| {
-        (
-            Reason::UnknownMetric,
-            format!(
-                "unknown metric '{}'",
-                name.chars().take(40).collect::<String>()
-            ),
-        )
-    })?;
+    let metric: Metric = name.parse().map_err(|_| unknown_metric(&name))?;
     let raw = obj.get("value").unwrap_or(&Value::Null);
     let value = json_value(metric, raw)
         .map_err(|r| {

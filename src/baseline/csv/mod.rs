@@ -7,7 +7,7 @@ use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
 use super::options::{Field, ImportOptions, PageBy, SegmentDim};
 use super::page::{self, SegmentValues};
-use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
+use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value, unknown_metric};
 use crate::metric::Metric;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -395,15 +395,7 @@ impl RowState {
         self.metrics.clear();
         if cols.long {
             let name = get(Field::MetricName)?.unwrap_or("");
-            let metric: Metric = name.parse().map_err(|_| {
-                (
-                    Reason::UnknownMetric,
-                    format!(
-                        "unknown metric '{}'",
-                        name.chars().take(40).collect::<String>()
-                    ),
-                )
-            })?;
+            let metric: Metric = name.parse().map_err(|_| unknown_metric(name))?;
             let raw = get(Field::Value)?.unwrap_or("");
             if let Some(v) = parse_value(metric, raw).map_err(|r| bad_value(r, metric, raw))? {
                 self.metrics.push((metric, v, WEB_VITALS));
