@@ -144,18 +144,19 @@ fn process_cpu_ns() -> u64 {
     ns(u.ru_utime) + ns(u.ru_stime)
 }
 
-/// Median wall-clock and median CPU seconds (all threads) of 7 runs.
-fn median_secs(mut f: impl FnMut()) -> (f64, f64) {
-    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
-    for _ in 0..7 {
-        let (s, c) = (Instant::now(), process_cpu_ns());
-        f();
-        wall.push(s.elapsed().as_secs_f64());
-        cpu.push(process_cpu_ns().saturating_sub(c) as f64 / 1e9);
-    }
-    wall.sort_by(f64::total_cmp);
-    cpu.sort_by(f64::total_cmp);
-    (wall[3], cpu[3])
+/// Wall-clock and CPU seconds (all threads) of one run.
+fn timed(f: impl FnOnce()) -> (f64, f64) {
+    let (s, c) = (Instant::now(), process_cpu_ns());
+    f();
+    (
+        s.elapsed().as_secs_f64(),
+        process_cpu_ns().saturating_sub(c) as f64 / 1e9,
+    )
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 fn main() {
@@ -179,19 +180,28 @@ fn main() {
         return;
     }
 
-    let (raw, raw_cpu) = median_secs(|| {
-        csv_records(&path);
-    });
-    let (ours, ours_cpu) = median_secs(|| {
-        import(&path);
-    });
+    // The two readers run in turns and the ratio is taken per pair, so a
+    // machine whose speed drifts (shared VMs do) skews both sides alike.
+    let mut pairs = Vec::new();
+    for _ in 0..9 {
+        let csv = timed(|| {
+            csv_records(&path);
+        });
+        let ours = timed(|| {
+            import(&path);
+        });
+        pairs.push((csv, ours));
+    }
+    let med = |f: &dyn Fn(&((f64, f64), (f64, f64))) -> f64| median(pairs.iter().map(f).collect());
+    let (raw, ours) = (med(&|p| p.0.0), med(&|p| p.1.0));
+    let (raw_cpu, ours_cpu) = (med(&|p| p.0.1), med(&|p| p.1.1));
+    let ratio = med(&|p| p.0.0 / p.1.0);
     println!(
-        "throughput: csv crate {:.0} MB/s ({:.2} M rows/s), rumcheck import {:.0} MB/s ({:.2} M rows/s); ratio {:.2} (target >= 0.5); CPU time per row: csv crate {:.0} ns, rumcheck {:.0} ns",
+        "throughput: csv crate {:.0} MB/s ({:.2} M rows/s), rumcheck import {:.0} MB/s ({:.2} M rows/s); ratio {ratio:.2} (median of 9 paired runs; target >= 0.5); CPU time per row: csv crate {:.0} ns, rumcheck {:.0} ns",
         bytes as f64 / raw / 1e6,
         rows as f64 / raw / 1e6,
         bytes as f64 / ours / 1e6,
         rows as f64 / ours / 1e6,
-        raw / ours,
         raw_cpu / rows as f64 * 1e9,
         ours_cpu / rows as f64 * 1e9,
     );
