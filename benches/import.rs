@@ -154,6 +154,9 @@ fn timed(f: impl FnOnce()) -> (f64, f64) {
     )
 }
 
+/// (wall, CPU) seconds of the csv crate, then of the import.
+type Pair = ((f64, f64), (f64, f64));
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -192,7 +195,7 @@ fn main() {
         });
         pairs.push((csv, ours));
     }
-    let med = |f: &dyn Fn(&((f64, f64), (f64, f64))) -> f64| median(pairs.iter().map(f).collect());
+    let med = |f: &dyn Fn(&Pair) -> f64| median(pairs.iter().map(f).collect());
     let (raw, ours) = (med(&|p| p.0.0), med(&|p| p.1.0));
     let (raw_cpu, ours_cpu) = (med(&|p| p.0.1), med(&|p| p.1.1));
     let ratio = med(&|p| p.0.0 / p.1.0);
