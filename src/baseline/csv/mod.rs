@@ -243,6 +243,8 @@ struct Rows<'a> {
     cols: &'a Columns,
     opts: &'a ImportOptions,
     row: RowState,
+    /// Field end offsets of the record being read.
+    ends: Vec<u32>,
 }
 
 impl<'a> Rows<'a> {
@@ -251,6 +253,7 @@ impl<'a> Rows<'a> {
             cols,
             opts,
             row: RowState::default(),
+            ends: Vec::new(),
         }
     }
 
@@ -261,9 +264,28 @@ impl<'a> Rows<'a> {
         acc: &mut Accumulator,
         tally: &mut Tally,
     ) -> Result<(), ImportError> {
+        let mut ends = std::mem::take(&mut self.ends);
+        ends.clear();
+        ends.extend(rec.iter().scan(0, |end, f| {
+            *end += f.len() as u32;
+            Some(*end)
+        }));
         let line = rec.position().map_or(0, |p| p.line());
+        let taken = self.take_fields(Fields::new(rec.as_slice(), &ends), line, acc, tally);
+        self.ends = ends;
+        taken
+    }
+
+    /// [`Rows::take`] for a record already split into fields.
+    fn take_fields(
+        &mut self,
+        fields: Fields<'_>,
+        line: u64,
+        acc: &mut Accumulator,
+        tally: &mut Tally,
+    ) -> Result<(), ImportError> {
         let row = &mut self.row;
-        match row.read(rec, self.cols, self.opts) {
+        match row.read(&fields, self.cols, self.opts) {
             Ok(()) => {
                 let view = if !self.cols.long {
                     row.next_view += 1;
@@ -309,27 +331,35 @@ type RowError = (Reason, String);
 /// (one pass over ~100 bytes instead of a dozen short ones); only when that
 /// fails is each field checked alone, so bad bytes in a column rumcheck does
 /// not read do not reject the row.
-struct Fields<'r> {
-    rec: &'r csv::ByteRecord,
+pub(super) struct Fields<'r> {
+    bytes: &'r [u8],
+    /// End offset of each field in `bytes` (a field starts where the last ended).
+    ends: &'r [u32],
     all: Option<&'r str>,
 }
 
 impl<'r> Fields<'r> {
-    fn new(rec: &'r csv::ByteRecord) -> Self {
+    pub(super) fn new(bytes: &'r [u8], ends: &'r [u32]) -> Self {
         Fields {
-            rec,
-            all: std::str::from_utf8(rec.as_slice()).ok(),
+            bytes,
+            ends,
+            all: std::str::from_utf8(bytes).ok(),
         }
     }
 
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(start..end)
+    }
+
     fn text(&self, i: usize, name: &str) -> Result<&'r str, RowError> {
-        let whole = self
-            .all
-            .zip(self.rec.range(i))
-            .and_then(|(all, r)| all.get(r));
-        match whole {
+        let Some(r) = self.range(i) else {
+            return Ok("");
+        };
+        match self.all.and_then(|all| all.get(r.clone())) {
             Some(t) => Ok(t),
-            None => std::str::from_utf8(self.rec.get(i).unwrap_or(&[]))
+            None => std::str::from_utf8(&self.bytes[r])
                 .map_err(|_| (Reason::NonUtf8, format!("column '{name}' is not UTF-8"))),
         }
     }
@@ -346,11 +376,10 @@ impl RowState {
 
     fn read(
         &mut self,
-        rec: &csv::ByteRecord,
+        fields: &Fields<'_>,
         cols: &Columns,
         opts: &ImportOptions,
     ) -> Result<(), RowError> {
-        let fields = Fields::new(rec);
         let get = |f: Field| -> Result<Option<&str>, RowError> {
             cols.ctx[slot(f)]
                 .map(|i| fields.text(i, f.name()))
