@@ -225,7 +225,8 @@ impl GateResult {
         .iter()
         .filter_map(|&(o, name)| {
             let n = self.count(o);
-            (n > 0).then(|| format!("{n} {name}"))
+            let plural = if o == Outcome::Warning && n != 1 { "s" } else { "" };
+            (n > 0).then(|| format!("{n} {name}{plural}"))
         })
         .collect();
         if parts.is_empty() {
