@@ -35,7 +35,7 @@ pub type PreHashedState = BuildHasherDefault<PreHashed>;
 /// size the exact set (512 buckets of 8 bytes) is as large as the registers,
 /// so a counter never outgrows 4 KiB and the hundreds of counters of a
 /// segmented import stay in cache; above it, linear counting keeps the
-/// error near 1 % (see `estimate_error_just_above_the_exact_limit`).
+/// RMS error at 1.2–1.4 % (`estimate_error_just_above_the_exact_limit`).
 pub const EXACT_LIMIT: usize = 256;
 const P: u32 = 12;
 const M: usize = 1 << P;
@@ -179,7 +179,8 @@ mod tests {
     fn estimate_error_just_above_the_exact_limit() {
         // Linear counting over 4096 registers: the relative standard error
         // is sqrt(m(e^t - t - 1))/n with t = n/m (Whang et al. 1990), about
-        // 1.1 % at n = 300 and 1.3 % at n = 4000. Simulated over 40 seeds.
+        // 1.1 % at n = 300 and 1.3 % at n = 4000; simulated over 40 seeds
+        // it measures 1.2 %, 1.4 % and 1.4 % at n = 300, 1000, 4000.
         for n in [300u64, 1_000, 4_000] {
             let mut sq = 0.0;
             for seed in 0..40u64 {
@@ -191,6 +192,7 @@ mod tests {
                 sq += rel * rel;
             }
             let rmse = (sq / 40.0).sqrt();
+            println!("n={n}: RMS relative error {:.2} %", rmse * 100.0);
             assert!(rmse < 0.02, "n={n}: RMS relative error {rmse}");
         }
     }

@@ -225,7 +225,11 @@ impl GateResult {
         .iter()
         .filter_map(|&(o, name)| {
             let n = self.count(o);
-            let plural = if o == Outcome::Warning && n != 1 { "s" } else { "" };
+            let plural = if o == Outcome::Warning && n != 1 {
+                "s"
+            } else {
+                ""
+            };
             (n > 0).then(|| format!("{n} {name}{plural}"))
         })
         .collect();

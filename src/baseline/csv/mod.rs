@@ -266,10 +266,7 @@ impl<'a> Rows<'a> {
     ) -> Result<(), ImportError> {
         let mut ends = std::mem::take(&mut self.ends);
         ends.clear();
-        ends.extend(rec.iter().scan(0, |end, f| {
-            *end += f.len() as u32;
-            Some(*end)
-        }));
+        push_field_ends(rec, &mut ends);
         let line = rec.position().map_or(0, |p| p.line());
         let taken = self.take_fields(Fields::new(rec.as_slice(), &ends), line, acc, tally);
         self.ends = ends;
@@ -307,6 +304,15 @@ impl<'a> Rows<'a> {
             }
             Err((reason, detail)) => tally.reject(reason, line, &detail),
         }
+    }
+}
+
+/// Appends where each field of `rec` ends within `rec.as_slice()`.
+fn push_field_ends(rec: &csv::ByteRecord, ends: &mut Vec<u32>) {
+    let mut end = 0;
+    for f in rec {
+        end += f.len() as u32;
+        ends.push(end);
     }
 }
 

@@ -9,7 +9,7 @@
 //! distinct sets unite), so the baseline does not depend on the number of
 //! threads (`tests::threads_do_not_change_the_baseline`).
 
-use super::{Columns, Fields, Rows, read_records, slot};
+use super::{Columns, Fields, Rows, push_field_ends, read_records, slot};
 use crate::baseline::accum::Accumulator;
 use crate::baseline::error::{ImportError, Tally};
 use crate::baseline::options::{Field, ImportOptions};
@@ -41,11 +41,7 @@ impl Batch {
         let line = rec.position().map_or(0, |p| p.line());
         self.records.push((self.bytes.len(), self.ends.len(), line));
         self.bytes.extend_from_slice(rec.as_slice());
-        let mut end = 0;
-        for f in rec {
-            end += f.len() as u32;
-            self.ends.push(end);
-        }
+        push_field_ends(rec, &mut self.ends);
     }
 
     fn len(&self) -> usize {
