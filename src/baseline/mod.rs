@@ -30,7 +30,7 @@ pub use show::show;
 
 use accum::Accumulator;
 use error::Tally;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// A streaming import of one or more files into one baseline.
@@ -71,14 +71,33 @@ impl Importer {
         Ok(())
     }
 
-    /// Reads one file from disk.
+    /// Reads one file from disk; `-` is standard input. Gzip-compressed
+    /// input (RUM exports often are) is recognised by its first bytes and
+    /// decompressed as it streams, whatever the file is called.
     pub fn read_file(&mut self, path: &Path) -> Result<(), ImportError> {
+        if path == Path::new("-") {
+            return self.read_maybe_gzip("stdin", std::io::stdin().lock());
+        }
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
             file: name.clone(),
             source,
         })?;
-        self.read(&name, file)
+        self.read_maybe_gzip(&name, file)
+    }
+
+    fn read_maybe_gzip(&mut self, name: &str, reader: impl Read) -> Result<(), ImportError> {
+        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
+        let head = buffered.fill_buf().map_err(|source| ImportError::Io {
+            file: name.to_string(),
+            source,
+        })?;
+        if head.starts_with(&[0x1f, 0x8b]) {
+            // Multi-member: `cat a.gz b.gz` and split exports are one stream.
+            self.read(name, flate2::bufread::MultiGzDecoder::new(buffered))
+        } else {
+            self.read(name, buffered)
+        }
     }
 
     /// Ends the import. Fails when no segment at all could be built.

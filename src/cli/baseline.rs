@@ -17,7 +17,8 @@ pub enum BaselineCommand {
 /// `rumcheck baseline import FILE... --format F -o OUT`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// Input files.
+    /// Input files; `-` reads standard input. Gzip is recognised and
+    /// decompressed as it streams.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Input format: csv, webvitals, boomerang, crux, crux-history, crux-bigquery.

@@ -279,16 +279,92 @@ fn worker_threads_do_not_change_what_is_imported() {
         let b: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         // Everything but the import time and the sketches' internal layout.
-        let mut segments = b["segments"].clone();
-        for seg in segments.as_array_mut().unwrap() {
-            for m in seg["metrics"].as_object_mut().unwrap().values_mut() {
-                m.as_object_mut().unwrap().remove("sketch");
-            }
-        }
-        (segments, b["provenance"]["sources"].clone())
+        (segments_of(&out), b["provenance"]["sources"].clone())
     };
     let one = import("1");
     assert!(one.0.as_array().is_some_and(|a| !a.is_empty()));
     assert_eq!(one, import("2"));
     assert_eq!(one, import("0"));
+}
+
+/// The segments of a baseline file without the sketches' internal layout.
+fn segments_of(path: &Path) -> serde_json::Value {
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut segments = b["segments"].clone();
+    for seg in segments.as_array_mut().unwrap() {
+        for m in seg["metrics"].as_object_mut().unwrap().values_mut() {
+            m.as_object_mut().unwrap().remove("sketch");
+        }
+    }
+    segments
+}
+
+#[test]
+fn gzip_files_and_standard_input_import_like_the_plain_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = fixture("wide-a.csv");
+    let text = std::fs::read(&plain).unwrap();
+    // Two gzip members, as `cat a.gz b.gz` makes: one stream of both halves.
+    let gz = dir.path().join("export.csv.gz");
+    let cut = text.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut bytes = Vec::new();
+    for part in [&text[..cut], &text[cut..]] {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(part).unwrap();
+        bytes.extend(enc.finish().unwrap());
+    }
+    std::fs::write(&gz, &bytes).unwrap();
+    let out = |name: &str| dir.path().join(name);
+    let import = |input: &Path, o: &Path| {
+        rumcheck(&[
+            "baseline",
+            "import",
+            s(input),
+            "--format",
+            "csv",
+            "-o",
+            s(o),
+        ])
+    };
+    assert_eq!(import(&plain, &out("plain.json")).status.code(), Some(0));
+    let run = import(&gz, &out("gz.json"));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let expected = segments_of(&out("plain.json"));
+    assert!(expected.as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(segments_of(&out("gz.json")), expected);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+        .args(["baseline", "import", "-", "--format", "csv", "-o"])
+        .arg(out("stdin.json"))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let run = child.wait_with_output().unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(segments_of(&out("stdin.json")), expected);
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out("stdin.json")).unwrap()).unwrap();
+    assert_eq!(b["provenance"]["sources"][0]["file"], "stdin");
+
+    // A truncated download: exit 2, naming the file.
+    let cut_gz = out("cut.csv.gz");
+    std::fs::write(&cut_gz, &bytes[..bytes.len() / 2]).unwrap();
+    let run = import(&cut_gz, &out("cut.json"));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("cut.csv.gz"), "{err}");
 }
