@@ -24,7 +24,7 @@ use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
 use crate::metric::Metric;
 use std::collections::HashMap;
-use std::io::{BufReader, Read};
+use std::io::BufRead;
 
 pub mod err;
 
@@ -39,13 +39,13 @@ type Params = HashMap<String, String>;
 
 /// Imports one file of Boomerang beacons into `acc`.
 pub fn import(
-    reader: impl Read,
+    reader: impl BufRead,
     opts: &ImportOptions,
     acc: &mut Accumulator,
     tally: &mut Tally,
 ) -> Result<(), ImportError> {
     let file = tally.source.file.clone();
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut reader = reader;
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut views = 0u64;

@@ -16,7 +16,7 @@ use super::record::parse_time;
 use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 /// Definition recorded for CrUX-sourced metrics.
 pub const CRUX: &str = "crux";
@@ -34,7 +34,11 @@ pub struct CruxOut {
 }
 
 /// Imports one CrUX / PSI / CrUX History JSON document.
-pub fn import(reader: impl Read, tally: &mut Tally, out: &mut CruxOut) -> Result<(), ImportError> {
+pub fn import(
+    reader: impl BufRead,
+    tally: &mut Tally,
+    out: &mut CruxOut,
+) -> Result<(), ImportError> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_BYTES)

@@ -30,7 +30,7 @@ pub use show::show;
 
 use accum::Accumulator;
 use error::Tally;
-use std::io::{BufRead, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// A streaming import of one or more files into one baseline.
@@ -54,7 +54,24 @@ impl Importer {
     }
 
     /// Reads one input; `name` is recorded in provenance and error messages.
+    /// Gzip-compressed input (RUM exports often are) is recognised by its
+    /// first bytes and decompressed as it streams.
     pub fn read(&mut self, name: &str, reader: impl Read) -> Result<(), ImportError> {
+        let mut reader = BufReader::with_capacity(1 << 16, reader);
+        let head = reader.fill_buf().map_err(|source| ImportError::Io {
+            file: name.to_string(),
+            source,
+        })?;
+        if head.starts_with(&[0x1f, 0x8b]) {
+            // Multi-member: `cat a.gz b.gz` and split exports are one stream.
+            let unzipped = flate2::bufread::MultiGzDecoder::new(reader);
+            self.read_plain(name, BufReader::with_capacity(1 << 16, unzipped))
+        } else {
+            self.read_plain(name, reader)
+        }
+    }
+
+    fn read_plain(&mut self, name: &str, reader: impl BufRead) -> Result<(), ImportError> {
         let mut tally = Tally::new(name, self.opts.format.name(), self.opts.strict);
         let opts = &self.opts;
         let acc = &mut self.acc;
@@ -71,33 +88,17 @@ impl Importer {
         Ok(())
     }
 
-    /// Reads one file from disk; `-` is standard input. Gzip-compressed
-    /// input (RUM exports often are) is recognised by its first bytes and
-    /// decompressed as it streams, whatever the file is called.
+    /// Reads one file from disk; `-` is standard input.
     pub fn read_file(&mut self, path: &Path) -> Result<(), ImportError> {
         if path == Path::new("-") {
-            return self.read_maybe_gzip("stdin", std::io::stdin().lock());
+            return self.read("stdin", std::io::stdin().lock());
         }
         let name = path.display().to_string();
         let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
             file: name.clone(),
             source,
         })?;
-        self.read_maybe_gzip(&name, file)
-    }
-
-    fn read_maybe_gzip(&mut self, name: &str, reader: impl Read) -> Result<(), ImportError> {
-        let mut buffered = std::io::BufReader::with_capacity(1 << 16, reader);
-        let head = buffered.fill_buf().map_err(|source| ImportError::Io {
-            file: name.to_string(),
-            source,
-        })?;
-        if head.starts_with(&[0x1f, 0x8b]) {
-            // Multi-member: `cat a.gz b.gz` and split exports are one stream.
-            self.read(name, flate2::bufread::MultiGzDecoder::new(buffered))
-        } else {
-            self.read(name, buffered)
-        }
+        self.read(&name, file)
     }
 
     /// Ends the import. Fails when no segment at all could be built.

@@ -125,6 +125,22 @@ proptest! {
         let slow = check(Metric::Bytes, n.to_string().parse::<f64>().unwrap());
         prop_assert_eq!(fast, slow);
     }
+
+    #[test]
+    fn gzipped_input_imports_like_the_plain_input(text in near_valid(), f in 0usize..FORMATS.len()) {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        let gz = enc.finish().unwrap();
+        let outcome = |bytes: &[u8]| {
+            let mut imp = Importer::new(ImportOptions::new(FORMATS[f]));
+            imp.read("in", bytes).map_err(|e| e.to_string())?;
+            imp.finish()
+                .map(|b| (b.segments.len(), b.provenance.sources[0].rows_accepted))
+                .map_err(|e| e.to_string())
+        };
+        prop_assert_eq!(outcome(text.as_bytes()), outcome(&gz));
+    }
 }
 
 fn check(m: Metric, v: f64) -> Result<Option<f64>, super::error::Reason> {

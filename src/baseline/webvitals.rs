@@ -15,7 +15,7 @@ use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, unknown_metri
 use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufReader, Read};
+use std::io::BufRead;
 
 /// Distinct beacon ids held back for de-duplication.
 pub const DEDUP_WINDOW: usize = 65_536;
@@ -47,13 +47,13 @@ impl Pending {
 
 /// Imports one NDJSON file of web-vitals beacons into `acc`.
 pub fn import(
-    reader: impl Read,
+    reader: impl BufRead,
     opts: &ImportOptions,
     acc: &mut Accumulator,
     tally: &mut Tally,
 ) -> Result<(), ImportError> {
     let file = tally.source.file.clone();
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut reader = reader;
     let mut buf = Vec::new();
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut order: VecDeque<u64> = VecDeque::new();

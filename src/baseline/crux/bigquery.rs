@@ -26,7 +26,7 @@ use crate::baseline::record::{check_number, parse_time};
 use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 
 /// Definition recorded for metrics from CrUX BigQuery summary tables.
 pub const CRUX_BIGQUERY: &str = "crux-bigquery";
@@ -62,8 +62,12 @@ struct Kept {
 }
 
 /// Imports one file of CrUX BigQuery summary rows into `out`.
-pub fn import(reader: impl Read, tally: &mut Tally, out: &mut CruxOut) -> Result<(), ImportError> {
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
+pub fn import(
+    reader: impl BufRead,
+    tally: &mut Tally,
+    out: &mut CruxOut,
+) -> Result<(), ImportError> {
+    let mut reader = reader;
     let file = tally.source.file.clone();
     let io = |source| ImportError::Io {
         file: file.clone(),

@@ -10,7 +10,7 @@ use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value, unknown_metric};
 use crate::metric::Metric;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 
 /// Header names recognised without `--map` (compared case-insensitively).
 fn aliases(field: Field) -> &'static [&'static str] {
@@ -164,7 +164,7 @@ fn sniff(reader: &mut impl BufRead) -> std::io::Result<u8> {
 
 /// Imports one CSV file into `acc`.
 pub fn import(
-    reader: impl Read,
+    reader: impl BufRead,
     opts: &ImportOptions,
     acc: &mut Accumulator,
     tally: &mut Tally,
@@ -174,7 +174,7 @@ pub fn import(
         file: file.clone(),
         source,
     };
-    let mut buffered = BufReader::with_capacity(1 << 16, reader);
+    let mut buffered = reader;
     let delimiter = sniff(&mut buffered).map_err(io)?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
