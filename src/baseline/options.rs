@@ -168,9 +168,10 @@ pub struct ImportOptions {
     pub min_segment: u64,
     /// Stop at the first bad row.
     pub strict: bool,
-    /// Threads for CSV import: 0 = one per CPU, 1 = read and aggregate on
-    /// the calling thread. `--strict` always uses one (the first bad row in
-    /// file order must end the import).
+    /// Worker threads for CSV import, besides the calling thread that reads:
+    /// 0 = one per CPU, 1 = the calling thread reads and aggregates alone.
+    /// `--strict` always uses one (the first bad row in file order must end
+    /// the import).
     pub threads: usize,
 }
 
