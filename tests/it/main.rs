@@ -3,6 +3,7 @@
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
 mod baseline_cli;
+mod baseline_crux;
 mod baseline_import;
 mod cleanup;
 mod collector;
