@@ -2,6 +2,7 @@
 //! + value per row), columns found by common names or `--map`.
 
 mod parallel;
+mod reader;
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
@@ -9,6 +10,7 @@ use super::options::{Field, ImportOptions, PageBy, SegmentDim};
 use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value, unknown_metric};
 use crate::metric::Metric;
+use reader::{Record as RawRecord, RecordReader};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 
@@ -176,17 +178,12 @@ pub fn import(
     };
     let mut buffered = reader;
     let delimiter = sniff(&mut buffered).map_err(io)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(false)
-        .from_reader(buffered);
-    let headers: Vec<String> = match rdr.byte_headers() {
-        Ok(h) if !(h.is_empty() || h.len() == 1 && h[0].is_empty()) => h
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
+    let mut rdr = RecordReader::new(buffered, delimiter);
+    let headers: Vec<String> = match rdr.next_record().map_err(io)? {
+        Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
+            .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
             .collect(),
-        Ok(_) => return tally.reject(Reason::EmptyFile, 1, "the file is empty"),
-        Err(e) => return tally.reject(Reason::Malformed, 1, &format!("unreadable header: {e}")),
+        _ => return tally.reject(Reason::EmptyFile, 1, "the file is empty"),
     };
     let cols = resolve(&headers, opts, &file)?;
     let threads = match opts.threads {
@@ -194,11 +191,15 @@ pub fn import(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    let width = headers.len();
     if threads > 1 {
-        parallel::import(&mut rdr, &cols, opts, acc, tally, threads)?;
+        parallel::import(&mut rdr, width, &cols, opts, acc, tally, threads)?;
     } else {
         let mut rows = Rows::new(&cols, opts);
-        read_records(&mut rdr, tally, |rec, tally| rows.take(rec, acc, tally))?;
+        read_records(&mut rdr, width, tally, |rec, tally| {
+            let fields = Fields::new(rec.bytes, rec.ends);
+            rows.take_fields(fields, rec.line, acc, tally)
+        })?;
     }
     if tally.source.rows_read == 0 {
         tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
@@ -207,35 +208,44 @@ pub fn import(
 }
 
 /// Reads every record after the header, counts it as read and hands it to
-/// `sink`; malformed records are counted by reason here.
+/// `sink`; records with another number of fields than the header's `width`
+/// are counted as malformed here.
 fn read_records<R: Read>(
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut RecordReader<R>,
+    width: usize,
     tally: &mut Tally,
-    mut sink: impl FnMut(&mut csv::ByteRecord, &mut Tally) -> Result<(), ImportError>,
+    mut sink: impl FnMut(RawRecord<'_>, &mut Tally) -> Result<(), ImportError>,
 ) -> Result<(), ImportError> {
-    let mut rec = csv::ByteRecord::new();
-    let mut line = 1;
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {
-                line = rec.position().map_or(line + 1, |p| p.line());
-                tally.source.rows_read += 1;
-                sink(&mut rec, tally)?;
-            }
-            Err(e) => {
-                line = e.position().map_or(line + 1, |p| p.line());
-                tally.source.rows_read += 1;
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    return Err(ImportError::Io {
-                        file: tally.source.file.clone(),
-                        source: std::io::Error::other(e.to_string()),
-                    });
-                }
-                tally.reject(Reason::Malformed, line, &e.to_string())?;
-            }
+        let rec = rdr.next_record().map_err(|source| ImportError::Io {
+            file: tally.source.file.clone(),
+            source,
+        })?;
+        let Some(rec) = rec else {
+            return Ok(());
+        };
+        tally.source.rows_read += 1;
+        if rec.ends.len() == width {
+            sink(rec, tally)?;
+        } else {
+            let detail = format!(
+                "the row has {} fields, the header has {width}",
+                rec.ends.len()
+            );
+            tally.reject(Reason::Malformed, rec.line, &detail)?;
         }
     }
+}
+
+/// Field `i` of a record laid out as [`RawRecord`] describes.
+fn field<'r>(bytes: &'r [u8], ends: &[u32], i: usize) -> Option<&'r [u8]> {
+    bytes.get(field_range(ends, i)?)
+}
+
+fn field_range(ends: &[u32], i: usize) -> Option<std::ops::Range<usize>> {
+    let end = *ends.get(i)? as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize + 1 };
+    Some(start..end)
 }
 
 /// Turns records into accumulator updates; one per thread.
@@ -243,8 +253,6 @@ struct Rows<'a> {
     cols: &'a Columns,
     opts: &'a ImportOptions,
     row: RowState,
-    /// Field end offsets of the record being read.
-    ends: Vec<u32>,
 }
 
 impl<'a> Rows<'a> {
@@ -253,27 +261,11 @@ impl<'a> Rows<'a> {
             cols,
             opts,
             row: RowState::default(),
-            ends: Vec::new(),
         }
     }
 
-    /// Adds one record, or counts it as rejected (which fails only with `--strict`).
-    fn take(
-        &mut self,
-        rec: &csv::ByteRecord,
-        acc: &mut Accumulator,
-        tally: &mut Tally,
-    ) -> Result<(), ImportError> {
-        let mut ends = std::mem::take(&mut self.ends);
-        ends.clear();
-        push_field_ends(rec, &mut ends);
-        let line = rec.position().map_or(0, |p| p.line());
-        let taken = self.take_fields(Fields::new(rec.as_slice(), &ends), line, acc, tally);
-        self.ends = ends;
-        taken
-    }
-
-    /// [`Rows::take`] for a record already split into fields.
+    /// Adds one record's fields, or counts the row as rejected (which fails
+    /// only with `--strict`).
     fn take_fields(
         &mut self,
         fields: Fields<'_>,
@@ -307,15 +299,6 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Appends where each field of `rec` ends within `rec.as_slice()`.
-fn push_field_ends(rec: &csv::ByteRecord, ends: &mut Vec<u32>) {
-    let mut end = 0;
-    for f in rec {
-        end += f.len() as u32;
-        ends.push(end);
-    }
-}
-
 /// Buffers reused across rows so the hot loop does not allocate.
 #[derive(Default)]
 struct RowState {
@@ -339,7 +322,7 @@ type RowError = (Reason, String);
 /// not read do not reject the row.
 pub(super) struct Fields<'r> {
     bytes: &'r [u8],
-    /// End offset of each field in `bytes` (a field starts where the last ended).
+    /// End offset of each field in `bytes` (see [`RawRecord`]).
     ends: &'r [u32],
     all: Option<&'r str>,
 }
@@ -353,14 +336,8 @@ impl<'r> Fields<'r> {
         }
     }
 
-    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
-        let end = *self.ends.get(i)? as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        Some(start..end)
-    }
-
     fn text(&self, i: usize, name: &str) -> Result<&'r str, RowError> {
-        let Some(r) = self.range(i) else {
+        let Some(r) = field_range(self.ends, i) else {
             return Ok("");
         };
         match self.all.and_then(|all| all.get(r.clone())) {

@@ -1,5 +1,5 @@
-//! CSV import on several threads. The calling thread reads records with the
-//! csv crate and hands them out in batches; each worker turns its records
+//! CSV import on several threads. The calling thread splits records and
+//! hands them out in batches; each worker turns its records
 //! into updates of its own [`Accumulator`], and the accumulators are merged
 //! at the end.
 //!
@@ -9,12 +9,12 @@
 //! distinct sets unite), so the baseline does not depend on the number of
 //! threads (`tests::threads_do_not_change_the_baseline`).
 
-use super::{Columns, Fields, Rows, push_field_ends, read_records, slot};
+use super::reader::{Record, RecordReader};
+use super::{Columns, Fields, Rows, field, read_records, slot};
 use crate::baseline::accum::Accumulator;
 use crate::baseline::error::{ImportError, Tally};
 use crate::baseline::options::{Field, ImportOptions};
 use crate::baseline::record::hash_id;
-use csv::ByteRecord;
 use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
@@ -30,18 +30,19 @@ const BATCHES_PER_WORKER: usize = 8;
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
-    /// Field end offsets, relative to each record's first byte.
+    /// Field end offsets, relative to each record's first byte (laid out
+    /// as [`Record`] describes).
     ends: Vec<u32>,
     /// Per record: where its bytes and field ends start, and its line.
     records: Vec<(usize, usize, u64)>,
 }
 
 impl Batch {
-    fn push(&mut self, rec: &ByteRecord) {
-        let line = rec.position().map_or(0, |p| p.line());
-        self.records.push((self.bytes.len(), self.ends.len(), line));
-        self.bytes.extend_from_slice(rec.as_slice());
-        push_field_ends(rec, &mut self.ends);
+    fn push(&mut self, rec: &Record<'_>) {
+        self.records
+            .push((self.bytes.len(), self.ends.len(), rec.line));
+        self.bytes.extend_from_slice(rec.bytes);
+        self.ends.extend_from_slice(rec.ends);
     }
 
     fn len(&self) -> usize {
@@ -78,7 +79,7 @@ struct Lane {
 
 impl Lane {
     /// Copies `rec` into the current batch and sends the batch when full.
-    fn push(&mut self, rec: &ByteRecord) {
+    fn push(&mut self, rec: &Record<'_>) {
         self.current.push(rec);
         if self.current.len() == BATCH {
             let next = self.next_batch();
@@ -115,9 +116,9 @@ impl Lane {
 
 /// Which worker gets a row: by session id (hashed as the accumulator hashes
 /// it, so ids differing only in padding agree), else round-robin.
-fn route(rec: &ByteRecord, session_col: Option<usize>, workers: usize, n: &mut usize) -> usize {
+fn route(rec: &Record<'_>, session_col: Option<usize>, workers: usize, n: &mut usize) -> usize {
     let id = session_col
-        .and_then(|i| rec.get(i))
+        .and_then(|i| field(rec.bytes, rec.ends, i))
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(hash_id);
     let Some(h) = id else {
@@ -132,7 +133,8 @@ fn route(rec: &ByteRecord, session_col: Option<usize>, workers: usize, n: &mut u
 
 /// Imports the records of `rdr` with `workers` worker threads into `acc`.
 pub(super) fn import<R: Read>(
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut RecordReader<R>,
+    width: usize,
     cols: &Columns,
     opts: &ImportOptions,
     acc: &mut Accumulator,
@@ -169,9 +171,9 @@ pub(super) fn import<R: Read>(
             });
         }
         let mut turn = 0;
-        let read = read_records(rdr, tally, |rec, _| {
-            let w = route(rec, session_col, workers, &mut turn);
-            lanes[w].push(rec);
+        let read = read_records(rdr, width, tally, |rec, _| {
+            let w = route(&rec, session_col, workers, &mut turn);
+            lanes[w].push(&rec);
             Ok(())
         });
         for lane in lanes {
