@@ -55,12 +55,18 @@ const SWEEP_EVERY: u64 = 1 << 16;
 /// the buffers to a few tens of MiB however many groups there are.
 const PENDING_CAP: usize = 1 << 18;
 
+/// An open session, 32 bytes: the table is probed once per row at a random
+/// place, so its size decides how much of it stays in the CPU caches.
 #[derive(Debug)]
 struct SessionState {
-    landing: usize,
+    /// Time of the landing view (`i64::MAX` when unknown).
     landing_time: i64,
-    last_time: Option<i64>,
-    landing_view: View,
+    /// Time of the latest view (`i64::MIN` when unknown).
+    last_time: i64,
+    /// The landing view's id (`View::Whole` number or `View::Part` hash).
+    landing_view: u64,
+    /// The landing view's group.
+    landing: u32,
     multi: bool,
     landing_lcp: Option<Rating>,
 }
@@ -165,7 +171,7 @@ impl Accumulator {
         let cutoff = now - SESSION_EXPIRY_S;
         let groups = &mut self.groups;
         self.sessions.retain(|_, st| {
-            let idle = st.last_time.is_some_and(|t| t < cutoff);
+            let idle = st.last_time != i64::MIN && st.last_time < cutoff;
             if idle {
                 settle(groups, st);
             }
@@ -180,16 +186,20 @@ impl Accumulator {
             .find(|(m, _, _)| *m == Metric::Lcp)
             .and_then(|(_, v, _)| Metric::Lcp.rate(*v));
         let time = rec.time.unwrap_or(i64::MAX);
+        let view = match rec.view {
+            View::Whole(n) | View::Part(n) => n,
+            View::Unknown => return,
+        };
         let st = self.sessions.entry(session).or_insert(SessionState {
-            landing: g,
+            landing: g as u32,
             landing_time: time,
-            last_time: rec.time,
-            landing_view: rec.view,
+            last_time: rec.time.unwrap_or(i64::MIN),
+            landing_view: view,
             multi: false,
             landing_lcp: lcp,
         });
-        st.last_time = st.last_time.max(rec.time);
-        if st.landing_view == rec.view {
+        st.last_time = st.last_time.max(rec.time.unwrap_or(i64::MIN));
+        if st.landing_view == view {
             if lcp.is_some() {
                 st.landing_lcp = lcp;
             }
@@ -198,9 +208,9 @@ impl Accumulator {
         st.multi = true;
         if time < st.landing_time {
             // An earlier view arrived late: it is the landing page.
-            st.landing = g;
+            st.landing = g as u32;
             st.landing_time = time;
-            st.landing_view = rec.view;
+            st.landing_view = view;
             st.landing_lcp = lcp;
         }
     }
@@ -242,11 +252,14 @@ impl Accumulator {
     }
 
     /// Adds everything `other` aggregated, as if its records had been added
-    /// here. Its open sessions are moved over, so the two must have seen
+    /// here. Its open sessions are settled first, so the two must have seen
     /// disjoint sets of sessions (the parallel CSV import routes rows by
     /// session id to make sure of that).
     pub fn absorb(&mut self, mut other: Accumulator) {
         other.flush_all();
+        for st in other.sessions.values() {
+            settle(&mut other.groups, st);
+        }
         let definitions: Vec<u8> = other
             .definitions
             .iter()
@@ -260,10 +273,6 @@ impl Accumulator {
         }
         for (g, &i) in other.groups.iter().zip(&here) {
             self.groups[i].merge_from(g, &definitions);
-        }
-        for (k, mut st) in other.sessions.drain() {
-            st.landing = here[st.landing];
-            self.sessions.insert(k, st);
         }
         if let Some((a, b)) = other.time_range {
             self.time_range = Some(
@@ -301,7 +310,7 @@ impl Accumulator {
 
 /// Counts a finished session on its landing page (and roll-ups).
 fn settle(groups: &mut [Group], st: &SessionState) {
-    let g = &mut groups[st.landing];
+    let g = &mut groups[st.landing as usize];
     g.landing += 1;
     g.bounced += u64::from(!st.multi);
     if let Some(r) = st.landing_lcp {

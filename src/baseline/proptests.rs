@@ -127,6 +127,17 @@ proptest! {
     }
 
     #[test]
+    fn decimal_fast_path_equals_the_float_parser(int in "[0-9]{0,9}", frac in "[0-9]{0,9}", dot in any::<bool>()) {
+        let text = if dot { format!("{int}.{frac}") } else { format!("{int}{frac}") };
+        prop_assume!(!text.is_empty(), "an empty cell is an absent value");
+        let slow = match text.parse::<f64>() {
+            Ok(v) => check(Metric::Lcp, v),
+            Err(_) => Err(super::error::Reason::NonNumeric),
+        };
+        prop_assert_eq!(record::parse_value(Metric::Lcp, &text), slow, "{}", text);
+    }
+
+    #[test]
     fn gzipped_input_imports_like_the_plain_input(text in near_valid(), f in 0usize..FORMATS.len()) {
         use std::io::Write;
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
