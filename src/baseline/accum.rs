@@ -9,7 +9,7 @@
 //! counter never exceeds ~4.5 KiB. Updates are buffered per group and
 //! applied in batches (see [`super::group`]), a few tens of MiB of buffers
 //! at most. Bounce tracking keeps ~64 bytes per open
-//! session and settles sessions idle for 4 h of data time, so it follows
+//! session and settles sessions idle for 1 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.
@@ -40,15 +40,20 @@ pub struct Accumulator {
     key_buf: String,
     time_range: Option<(i64, i64)>,
     records: u64,
+    since_sweep: u64,
 }
 
 /// Sessions idle this long (in data time) are settled and forgotten. A
-/// session ends after 30 min without activity; the rest is slack for
-/// exports that are only roughly sorted by time.
-pub const SESSION_EXPIRY_S: i64 = 4 * 3600;
+/// session ends after 30 min without activity (the usual analytics
+/// definition); the other 30 min are slack for exports only roughly sorted
+/// by time. Short, so the table of open sessions, probed at a random place
+/// on every row, stays small enough for the CPU caches.
+pub const SESSION_EXPIRY_S: i64 = 3600;
 
-/// Records between sweeps for idle sessions.
-const SWEEP_EVERY: u64 = 1 << 16;
+/// Records between sweeps for idle sessions, at least; a sweep visits every
+/// open session, so sweeps are also at least half a table apart (at most
+/// two entries visited per record).
+const SWEEP_EVERY: u64 = 1 << 13;
 
 /// Buffered updates over all groups (16–24 bytes each) before every group
 /// is flushed; with many groups each group's share is smaller too. Bounds
@@ -133,7 +138,9 @@ impl Accumulator {
             self.track_session(s, g, rec);
         }
         self.records += 1;
-        if self.records % SWEEP_EVERY == 0 {
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP_EVERY.max(self.sessions.len() as u64 / 2) {
+            self.since_sweep = 0;
             self.sweep_sessions();
         }
     }
