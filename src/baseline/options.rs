@@ -168,10 +168,10 @@ pub struct ImportOptions {
     pub min_segment: u64,
     /// Stop at the first bad row.
     pub strict: bool,
-    /// Worker threads for CSV import, besides the calling thread that reads:
-    /// 0 = one per CPU, 1 = the calling thread reads and aggregates alone.
-    /// `--strict` always uses one (the first bad row in file order must end
-    /// the import).
+    /// Threads for CSV import, the calling thread (which also reads)
+    /// included: 0 = one per CPU, 1 = the calling thread alone. `--strict`
+    /// always uses one (the first bad row in file order must end the
+    /// import).
     pub threads: usize,
 }
 

@@ -47,9 +47,9 @@ pub struct ImportArgs {
     /// Stop at the first bad row (file:line, exit 2) instead of counting it.
     #[arg(long)]
     pub strict: bool,
-    /// Worker threads for CSV import, besides the one reading: 0 = one per
-    /// CPU; 1 = one thread reads and aggregates. The baseline is the same
-    /// for any number (`--strict` uses one).
+    /// Threads for CSV import, the reading one included: 0 = one per CPU;
+    /// 1 = one thread reads and aggregates. The baseline is the same for
+    /// any number (`--strict` uses one).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
     /// Output baseline file.
