@@ -3,6 +3,7 @@
 
 mod parallel;
 mod reader;
+mod scan;
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};

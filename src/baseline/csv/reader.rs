@@ -11,6 +11,7 @@
 //! line feeds consumed, so they are physical lines (blank lines and quoted
 //! line breaks included), which the csv crate's positions are not.
 
+use super::scan::{Scan, scan_line};
 use memchr::memchr_iter;
 use std::io::{self, Read};
 
@@ -190,87 +191,6 @@ impl<R: Read> RecordReader<R> {
     }
 }
 
-/// What [`scan_line`] found at the start of a buffer.
-#[derive(Debug, PartialEq)]
-enum Scan {
-    /// A line feed at `len`; `plain` if the line holds no carriage return
-    /// but one just before the line feed.
-    Line { len: usize, plain: bool },
-    /// A quote before any line feed: the csv parser takes over.
-    Quoted,
-    /// No line feed in the buffer.
-    Unfinished { plain: bool },
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of every byte of `w` that equals `b`, and no other bit.
-/// (`(x & 0x7f) + 0x7f` sets a byte's high bit iff its low bits are not
-/// all zero, without carrying into the next byte; or-ing `x` adds its own
-/// high bit: what stays clear marks a zero byte of `x`.)
-#[inline(always)]
-fn bytes_equal(w: u64, b: u8) -> u64 {
-    let x = w ^ (ONES * u64::from(b));
-    !(((x & !HIGH) + !HIGH) | x) & HIGH
-}
-
-/// Eight bytes as a word, byte 0 lowest; short slices are padded with
-/// zeros, which match none of the bytes looked for.
-#[inline(always)]
-fn word(b: &[u8]) -> u64 {
-    match b.first_chunk::<8>() {
-        Some(w) => u64::from_le_bytes(*w),
-        None => {
-            let mut w = [0; 8];
-            w[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(w)
-        }
-    }
-}
-
-/// Scans the first line of `buf` eight bytes at a time, writing the
-/// offsets of its delimiters to `ends` (one pass finds the line feed, the
-/// delimiters, quotes and carriage returns, where `memchr` would take one
-/// call per delimiter).
-fn scan_line(buf: &[u8], delimiter: u8, ends: &mut Vec<u32>) -> Scan {
-    ends.clear();
-    let mut returns = 0;
-    let mut off = 0;
-    while off < buf.len() {
-        let w = word(&buf[off..]);
-        // Line feeds, carriage returns and quotes are all below 0x23: one
-        // test (exact: some byte is below it) skips the three exact ones
-        // on most words.
-        let low = w.wrapping_sub(ONES * 0x23) & !w & HIGH;
-        let (mut feeds, mut before) = (0, u64::MAX);
-        if low != 0 {
-            feeds = bytes_equal(w, b'\n');
-            if feeds != 0 {
-                // Every bit below the first line feed's flag: the bytes before it.
-                before = (feeds & feeds.wrapping_neg()) - 1;
-            }
-            if bytes_equal(w, b'"') & before != 0 {
-                return Scan::Quoted;
-            }
-            returns += (bytes_equal(w, b'\r') & before).count_ones();
-        }
-        let mut delims = bytes_equal(w, delimiter) & before;
-        while delims != 0 {
-            ends.push((off + delims.trailing_zeros() as usize / 8) as u32);
-            delims &= delims - 1;
-        }
-        if feeds != 0 {
-            let len = off + feeds.trailing_zeros() as usize / 8;
-            let plain = returns == 0 || returns == 1 && buf[len - 1] == b'\r';
-            return Scan::Line { len, plain };
-        }
-        off += 8;
-    }
-    let plain = returns == 0 || returns == 1 && buf.last() == Some(&b'\r');
-    Scan::Unfinished { plain }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,44 +281,7 @@ mod tests {
         prop::collection::vec(atom, 0..80).prop_map(|v| v.concat())
     }
 
-    /// `scan_line` the slow way.
-    fn scan_naive(buf: &[u8], delimiter: u8) -> (Scan, Vec<u32>) {
-        let len = buf.iter().position(|b| *b == b'\n');
-        let line = &buf[..len.unwrap_or(buf.len())];
-        if line.contains(&b'"') {
-            return (Scan::Quoted, Vec::new());
-        }
-        let returns = line.iter().filter(|b| **b == b'\r').count();
-        let plain = returns == 0 || returns == 1 && line.last() == Some(&b'\r');
-        let ends = (0..line.len())
-            .filter(|i| line[*i] == delimiter)
-            .map(|i| i as u32)
-            .collect();
-        let scan = match len {
-            Some(len) => Scan::Line { len, plain },
-            None => Scan::Unfinished { plain },
-        };
-        (scan, ends)
-    }
-
     proptest! {
-        #[test]
-        fn scan_line_finds_what_a_byte_loop_finds(
-            buf in prop::collection::vec(prop_oneof![
-                Just(b','), Just(b'\n'), Just(b'\r'), Just(b'"'), Just(b';'), Just(0xe9u8), any::<u8>()
-            ], 0..40),
-            semicolon in any::<bool>(),
-        ) {
-            let d = if semicolon { b';' } else { b',' };
-            let mut ends = Vec::new();
-            let got = scan_line(&buf, d, &mut ends);
-            let (want, want_ends) = scan_naive(&buf, d);
-            if want != Scan::Quoted {
-                prop_assert_eq!(ends, want_ends);
-            }
-            prop_assert_eq!(got, want);
-        }
-
         #[test]
         fn same_records_as_the_csv_crate(input in csvish()) {
             prop_assert_eq!(fields_of(&ours(&input)), theirs(&input));
