@@ -68,7 +68,9 @@ pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
     };
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         out.push('/');
-        let fold = seg.contains('@') || (by == PageBy::Template && is_id_like(seg));
+        // A byte loop: segments are short, a `memchr` call costs more.
+        let email = seg.bytes().any(|c| c == b'@');
+        let fold = email || (by == PageBy::Template && is_id_like(seg));
         out.push_str(if fold { ":id" } else { seg });
     }
     if out.is_empty() {

@@ -106,7 +106,7 @@ const POW10: [f64; 16] = [
 /// divisor is a power of ten below 2^53, both exact in an f64, so the one
 /// IEEE division is correctly rounded: the result equals `str::parse`'s
 /// (Clinger's fast path; proptested against it). Anything else is `None`.
-fn plain_decimal(b: &[u8]) -> Option<f64> {
+pub fn plain_decimal(b: &[u8]) -> Option<f64> {
     let (mut n, mut digits, mut frac, mut dot) = (0u64, 0usize, 0usize, false);
     for &c in b {
         match c {

@@ -9,7 +9,10 @@ use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
 use super::options::{Field, ImportOptions, PageBy, SegmentDim};
 use super::page::{self, SegmentValues};
-use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value, unknown_metric};
+use super::record::{
+    Record, View, WEB_VITALS, check_number, hash_id, parse_time, parse_value, plain_decimal,
+    unknown_metric,
+};
 use crate::metric::Metric;
 use reader::{Record as RawRecord, RecordReader};
 use std::collections::BTreeMap;
@@ -337,6 +340,11 @@ impl<'r> Fields<'r> {
         }
     }
 
+    /// Field `i` as bytes (empty when the record is short).
+    fn bytes(&self, i: usize) -> &'r [u8] {
+        field(self.bytes, self.ends, i).unwrap_or_default()
+    }
+
     fn text(&self, i: usize, name: &str) -> Result<&'r str, RowError> {
         let Some(r) = field_range(self.ends, i) else {
             return Ok("");
@@ -415,8 +423,16 @@ impl RowState {
             }
         } else {
             for &(m, i) in &cols.metrics {
-                let raw = fields.text(i, m.name())?;
-                if let Some(v) = parse_value(m, raw).map_err(|r| bad_value(r, m, raw))? {
+                // The usual cell, plain digits, needs no UTF-8 check or trim.
+                let parsed = match plain_decimal(fields.bytes(i)) {
+                    Some(v) => check_number(m, v).map(Some),
+                    None => {
+                        let raw = fields.text(i, m.name())?;
+                        parse_value(m, raw)
+                    }
+                };
+                let raw = || String::from_utf8_lossy(fields.bytes(i)).into_owned();
+                if let Some(v) = parsed.map_err(|r| bad_value(r, m, &raw()))? {
                     self.metrics.push((m, v, WEB_VITALS));
                 }
             }
