@@ -108,14 +108,19 @@ struct Lanes<'a> {
 }
 
 impl<'a> Lanes<'a> {
-    /// A lane with queued batches that no thread holds: its oldest batch
-    /// and its work, taken out until [`Lanes::give_back`].
-    fn take_ready(&mut self) -> Option<(usize, Batch, LaneWork<'a>)> {
+    /// A lane with queued batches that no thread holds, `home` first: its
+    /// oldest batch and its work, taken out until [`Lanes::give_back`].
+    /// (A thread that stays with one lane keeps that lane's groups and
+    /// sessions in its core's cache.)
+    fn take_ready(&mut self, home: usize) -> Option<(usize, Batch, LaneWork<'a>)> {
         let n = self.queues.len();
-        let lane = (0..n)
-            .map(|i| (self.turn + i) % n)
-            .find(|&l| self.work[l].is_some() && !self.queues[l].is_empty())?;
-        self.turn = lane + 1;
+        let ready = |l: &usize| self.work[*l].is_some() && !self.queues[*l].is_empty();
+        let lane = std::iter::once(home)
+            .chain((0..n).map(|i| (self.turn + i) % n))
+            .find(ready)?;
+        if lane != home {
+            self.turn = lane + 1;
+        }
         let batch = self.queues[lane].pop_front()?;
         self.queued -= 1;
         Some((lane, batch, self.work[lane].take()?))
@@ -141,8 +146,12 @@ impl<'a> Shared<'a> {
     }
 
     /// Aggregates one ready batch outside the lock.
-    fn process<'s>(&'s self, mut guard: MutexGuard<'s, Lanes<'a>>) -> MutexGuard<'s, Lanes<'a>> {
-        if let Some((lane, batch, mut work)) = guard.take_ready() {
+    fn process<'s>(
+        &'s self,
+        mut guard: MutexGuard<'s, Lanes<'a>>,
+        home: usize,
+    ) -> MutexGuard<'s, Lanes<'a>> {
+        if let Some((lane, batch, mut work)) = guard.take_ready(home) {
             drop(guard);
             work.take(&batch);
             guard = self.lock();
@@ -154,7 +163,7 @@ impl<'a> Shared<'a> {
 
     /// A worker: takes ready batches until the reader is done and every
     /// queue is empty.
-    fn work(&self) {
+    fn work(&self, home: usize) {
         let mut guard = self.lock();
         loop {
             if guard.queued == 0 && guard.closed {
@@ -166,15 +175,15 @@ impl<'a> Shared<'a> {
                 .zip(&guard.work)
                 .any(|(q, w)| !q.is_empty() && w.is_some());
             if ready {
-                guard = self.process(guard);
+                guard = self.process(guard, home);
             } else {
                 guard = self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
             }
         }
     }
 
-    /// Queues a full batch; while too many are queued the reader
-    /// aggregates queued batches itself instead of waiting. Returns an
+    /// Queues a full batch; while too many are queued the reader (whose
+    /// home lane is 0) aggregates queued batches itself instead of waiting. Returns an
     /// empty batch to fill next.
     fn queue(&self, lane: usize, batch: Batch, limit: usize) -> Batch {
         let mut guard = self.lock();
@@ -183,7 +192,7 @@ impl<'a> Shared<'a> {
         self.changed.notify_all();
         while guard.queued > limit {
             let before = guard.queued;
-            guard = self.process(guard);
+            guard = self.process(guard, 0);
             if guard.queued == before {
                 // Every queued lane is held: wait for a thread to finish.
                 guard = self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
@@ -242,8 +251,9 @@ pub(super) fn import<R: Read>(
     };
     let limit = threads * QUEUED_PER_THREAD;
     let read = std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(|| shared.work());
+        for home in 1..threads {
+            let shared = &shared;
+            scope.spawn(move || shared.work(home));
         }
         let mut filling: Vec<Batch> = (0..n_lanes).map(|_| Batch::default()).collect();
         let mut turn = 0;
@@ -264,7 +274,7 @@ pub(super) fn import<R: Read>(
         shared.lock().closed = true;
         shared.changed.notify_all();
         // The reader helps until every queue is empty.
-        shared.work();
+        shared.work(0);
         read
     });
     let lanes = shared.lanes.into_inner().unwrap_or_else(|p| p.into_inner());
