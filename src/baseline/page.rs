@@ -66,7 +66,15 @@ pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
         }
         None => no_query,
     };
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
+    // Split on bytes: `str::split` searches for each '/' with a call.
+    for seg in path
+        .as_bytes()
+        .split(|&c| c == b'/')
+        .filter(|s| !s.is_empty())
+    {
+        // Cut at ASCII '/', so the piece's bounds are char boundaries.
+        let at = seg.as_ptr() as usize - path.as_ptr() as usize;
+        let seg = &path[at..at + seg.len()];
         out.push('/');
         // A byte loop: segments are short, a `memchr` call costs more.
         let email = seg.bytes().any(|c| c == b'@');
@@ -81,6 +89,12 @@ pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
 
 /// The index just past the first `://`, if any.
 fn scheme_end(url: &str) -> Option<usize> {
+    // The usual case without a search.
+    for scheme in ["https://", "http://"] {
+        if url.starts_with(scheme) {
+            return Some(scheme.len());
+        }
+    }
     memchr::memchr_iter(b':', url.as_bytes())
         .find(|&i| url.as_bytes()[i + 1..].starts_with(b"//"))
         .map(|i| i + 3)
