@@ -9,8 +9,9 @@
 //! group's structures are hot. Results are the same as updating row by row:
 //! every update is order-independent (counts, sketch bins, set unions).
 
+use super::binned::{Binned, Keys};
 use super::distinct::{Distinct, PreHashedState};
-use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares, Sketch};
+use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
 use super::record::format_day;
 use crate::metric::{Metric, Rating};
 use std::collections::{BTreeMap, HashMap};
@@ -75,7 +76,8 @@ pub struct Group {
 
 #[derive(Debug, Default)]
 struct MetricAcc {
-    sketch: Sketch,
+    /// Values per sketch bin; the sketch is built in `finish`.
+    values: Binned,
     n: u64,
     ratings: [u64; 3],
     nonzero: u64,
@@ -153,11 +155,12 @@ impl Group {
 
     /// Applies the buffered updates. `apdex_t` is indexed by metric.
     pub fn flush(&mut self, apdex_t: &[Option<f64>; N_METRICS]) {
+        let keys = Keys::get();
         for p in self.values.drain(..) {
             let m = Metric::ALL[usize::from(p.metric)];
             let acc = self.metrics[usize::from(p.metric)].get_or_insert_with(MetricAcc::default);
             let v = p.value;
-            acc.sketch.add(v);
+            acc.values.add(keys, v);
             acc.n += 1;
             acc.nonzero += u64::from(v > 0.0);
             if let Some(r) = m.rate(v) {
@@ -206,8 +209,7 @@ impl Group {
         for (mine, acc) in self.metrics.iter_mut().zip(&o.metrics) {
             let Some(acc) = acc else { continue };
             let mine = mine.get_or_insert_with(MetricAcc::default);
-            // Both sketches use the default configuration, so merging cannot fail.
-            let _ = mine.sketch.merge(&acc.sketch);
+            mine.values.merge(&acc.values);
             mine.n += acc.n;
             for (a, b) in mine.ratings.iter_mut().zip(acc.ratings) {
                 *a += b;
@@ -295,6 +297,7 @@ impl Group {
 
 impl MetricAcc {
     fn finish(self, m: Metric, definitions: &[&'static str]) -> MetricBaseline {
+        let sketch = self.values.to_sketch();
         let n = self.n.max(1) as f64;
         let names: Vec<&str> = (0..definitions.len())
             .filter(|i| self.definitions & (1 << i) != 0)
@@ -304,17 +307,17 @@ impl MetricAcc {
             n: self.n,
             definition: names.join("+"),
             binned_only: false,
-            p50: self.sketch.quantile(0.50),
-            p75: self.sketch.quantile(0.75),
-            p90: self.sketch.quantile(0.90),
-            p95: self.sketch.quantile(0.95),
+            p50: sketch.quantile(0.50),
+            p75: sketch.quantile(0.75),
+            p90: sketch.quantile(0.90),
+            p95: sketch.quantile(0.95),
             shares: m.thresholds().map(|_| Shares {
                 good: self.ratings[0] as f64 / n,
                 needs_improvement: self.ratings[1] as f64 / n,
                 poor: self.ratings[2] as f64 / n,
             }),
             histogram: Vec::new(),
-            sketch: Some(self.sketch),
+            sketch: Some(sketch),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! [`merge()`] combines baselines; [`show()`] renders one as a table.
 
 pub mod accum;
+mod binned;
 mod boomerang;
 mod crux;
 mod csv;

@@ -106,6 +106,11 @@ impl Sketch {
         self.0.add(v);
     }
 
+    /// Adds `count` copies of one value.
+    pub fn add_with_count(&mut self, v: f64, count: u64) {
+        self.0.add_with_count(v, count);
+    }
+
     /// The `q`-quantile (0 ≤ q ≤ 1) within 1 % relative error; `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
         self.0.quantile(q).ok().flatten()
