@@ -194,8 +194,13 @@ impl Binned {
             }
             // The mean of the rest lies in the bin, but rounding can put
             // it just outside: then a value known to be in it stands in.
-            let mean = (sum / count as f64).clamp(self.min, self.max);
-            let v = if key_of(mean) == k { mean } else { b.member };
+            let v = match count {
+                1 if b.count == 1 => b.member,
+                _ => {
+                    let mean = (sum / count as f64).clamp(self.min, self.max);
+                    if key_of(mean) == k { mean } else { b.member }
+                }
+            };
             sketch.add_with_count(v, count);
         }
         sketch
