@@ -202,7 +202,7 @@ pub fn import(
         let mut rows = Rows::new(&cols, opts);
         read_records(&mut rdr, width, tally, |rec, tally| {
             let fields = Fields::new(rec.bytes, rec.ends);
-            rows.take_fields(fields, rec.line, acc, tally)
+            rows.take_fields(fields, rec.line, None, acc, tally)
         })?;
     }
     if tally.source.rows_read == 0 {
@@ -270,15 +270,18 @@ impl<'a> Rows<'a> {
 
     /// Adds one record's fields, or counts the row as rejected (which fails
     /// only with `--strict`).
+    /// `session` is the row's session id already hashed, if the caller
+    /// has it (the parallel import routes by it).
     fn take_fields(
         &mut self,
         fields: Fields<'_>,
         line: u64,
+        session: Option<u64>,
         acc: &mut Accumulator,
         tally: &mut Tally,
     ) -> Result<(), ImportError> {
         let row = &mut self.row;
-        match row.read(&fields, self.cols, self.opts) {
+        match row.read(&fields, session, self.cols, self.opts) {
             Ok(()) => {
                 let view = if !self.cols.long {
                     row.next_view += 1;
@@ -369,6 +372,7 @@ impl RowState {
     fn read(
         &mut self,
         fields: &Fields<'_>,
+        session: Option<u64>,
         cols: &Columns,
         opts: &ImportOptions,
     ) -> Result<(), RowError> {
@@ -402,7 +406,10 @@ impl RowState {
             None => None,
         };
         self.user = get(Field::User)?.and_then(hash_id);
-        self.session = get(Field::Session)?.and_then(hash_id);
+        self.session = match session {
+            Some(h) => Some(h),
+            None => get(Field::Session)?.and_then(hash_id),
+        };
         self.view = get(Field::View)?.and_then(hash_id);
         self.seg = SegmentValues {
             form_factor: get(Field::FormFactor)?.and_then(page::form_factor),

@@ -40,14 +40,15 @@ struct Batch {
     /// Field end offsets, relative to each record's first byte (laid out
     /// as [`Record`] describes).
     ends: Vec<u32>,
-    /// Per record: where its bytes and field ends start, and its line.
-    records: Vec<(usize, usize, u64)>,
+    /// Per record: where its bytes and field ends start, its line and its
+    /// hashed session id (hashed once, to route it).
+    records: Vec<(usize, usize, u64, Option<u64>)>,
 }
 
 impl Batch {
-    fn push(&mut self, rec: &Record<'_>) {
+    fn push(&mut self, rec: &Record<'_>, session: Option<u64>) {
         self.records
-            .push((self.bytes.len(), self.ends.len(), rec.line));
+            .push((self.bytes.len(), self.ends.len(), rec.line, session));
         self.bytes.extend_from_slice(rec.bytes);
         self.ends.extend_from_slice(rec.ends);
     }
@@ -62,15 +63,16 @@ impl Batch {
         self.records.clear();
     }
 
-    /// Each record's fields and line.
-    fn iter(&self) -> impl Iterator<Item = (Fields<'_>, u64)> {
-        let next = self.records.iter().skip(1).map(|&(b, e, _)| (b, e));
+    /// Each record's fields, line and hashed session id.
+    fn iter(&self) -> impl Iterator<Item = (Fields<'_>, u64, Option<u64>)> {
+        let next = self.records.iter().skip(1).map(|&(b, e, _, _)| (b, e));
         let ends = next.chain(std::iter::once((self.bytes.len(), self.ends.len())));
         self.records
             .iter()
             .zip(ends)
-            .map(|(&(b, e, line), (b2, e2))| {
-                (Fields::new(&self.bytes[b..b2], &self.ends[e..e2]), line)
+            .map(|(&(b, e, line, session), (b2, e2))| {
+                let fields = Fields::new(&self.bytes[b..b2], &self.ends[e..e2]);
+                (fields, line, session)
             })
     }
 }
@@ -84,11 +86,10 @@ struct LaneWork<'a> {
 
 impl LaneWork<'_> {
     fn take(&mut self, batch: &Batch) {
-        for (fields, line) in batch.iter() {
+        for (fields, line, session) in batch.iter() {
             // Without --strict a rejected row is only counted.
-            let _ = self
-                .rows
-                .take_fields(fields, line, &mut self.acc, &mut self.tally);
+            let (acc, tally) = (&mut self.acc, &mut self.tally);
+            let _ = self.rows.take_fields(fields, line, session, acc, tally);
         }
     }
 }
@@ -202,21 +203,27 @@ impl<'a> Shared<'a> {
     }
 }
 
-/// Which lane gets a row: by session id (hashed as the accumulator hashes
-/// it, so ids differing only in padding agree), else round-robin.
-fn route(rec: &Record<'_>, session_col: Option<usize>, lanes: usize, n: &mut usize) -> usize {
+/// Which lane gets a row, and its hashed session id: by session id (hashed
+/// as the accumulator hashes it, so ids differing only in padding agree),
+/// else round-robin.
+fn route(
+    rec: &Record<'_>,
+    session_col: Option<usize>,
+    lanes: usize,
+    n: &mut usize,
+) -> (usize, Option<u64>) {
     let id = session_col
         .and_then(|i| field(rec.bytes, rec.ends, i))
         .and_then(|b| std::str::from_utf8(b).ok())
         .and_then(hash_id);
     let Some(h) = id else {
         *n = n.wrapping_add(1);
-        return *n % lanes;
+        return (*n % lanes, None);
     };
     // Multiply-shift on re-mixed bits: the low and top bits of `h` also
     // pick hash-table buckets and HyperLogLog registers in the lane.
     let mixed = h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-    ((mixed * lanes as u64) >> 32) as usize
+    (((mixed * lanes as u64) >> 32) as usize, id)
 }
 
 /// Imports the records of `rdr` on `threads` threads (this one included)
@@ -258,8 +265,8 @@ pub(super) fn import<R: Read>(
         let mut filling: Vec<Batch> = (0..n_lanes).map(|_| Batch::default()).collect();
         let mut turn = 0;
         let read = read_records(rdr, width, tally, |rec, _| {
-            let l = route(&rec, session_col, n_lanes, &mut turn);
-            filling[l].push(&rec);
+            let (l, session) = route(&rec, session_col, n_lanes, &mut turn);
+            filling[l].push(&rec, session);
             if filling[l].len() == BATCH {
                 let full = std::mem::take(&mut filling[l]);
                 filling[l] = shared.queue(l, full, limit);
