@@ -413,7 +413,7 @@ mod buffer_tests {
                 metrics: &m,
             });
         }
-        // A fixed 1024-entry flush point keeps ~3 M entries (1536 a group).
+        // A fixed FLUSH_AT-entry flush point would keep millions of entries.
         let kept: usize = acc.groups.iter().map(Group::buffer_capacity).sum();
         assert!(kept <= 8 * PENDING_CAP, "{kept} buffered entries kept");
         let out = acc.finish();

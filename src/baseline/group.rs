@@ -21,7 +21,7 @@ pub const N_METRICS: usize = Metric::ALL.len();
 
 /// Buffered updates per group before they are applied (fewer when there
 /// are many groups, see the accumulator).
-pub const FLUSH_AT: usize = 1024;
+pub const FLUSH_AT: usize = 4096;
 
 /// A buffered metric value: metric index, definition index, value.
 #[derive(Debug, Clone, Copy)]
