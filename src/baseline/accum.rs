@@ -258,15 +258,22 @@ impl Accumulator {
         i
     }
 
+    /// Applies every buffered update and settles every open session, as if
+    /// the input ended here (the parallel import does this on each lane's
+    /// own thread, so `absorb` has nothing left to do serially).
+    pub fn settle(&mut self) {
+        self.flush_all();
+        for (_, st) in self.sessions.drain() {
+            settle(&mut self.groups, &st);
+        }
+    }
+
     /// Adds everything `other` aggregated, as if its records had been added
     /// here. Its open sessions are settled first, so the two must have seen
     /// disjoint sets of sessions (the parallel CSV import routes rows by
     /// session id to make sure of that).
     pub fn absorb(&mut self, mut other: Accumulator) {
-        other.flush_all();
-        for st in other.sessions.values() {
-            settle(&mut other.groups, st);
-        }
+        other.settle();
         let definitions: Vec<u8> = other
             .definitions
             .iter()

@@ -38,6 +38,22 @@ fn key_of(v: f64) -> i32 {
     }
 }
 
+/// Whether `v` falls in bin `k`, mostly without a logarithm: against the
+/// bin's bounds (γ^k, tabled once) with a wide margin, and only near a bound
+/// by the crate's own key function, so the answer is always the crate's.
+fn in_bin(v: f64, k: i32) -> bool {
+    const FIRST: i32 = -1100;
+    static BOUNDS: OnceLock<Vec<f64>> = OnceLock::new();
+    let bounds = BOUNDS.get_or_init(|| (FIRST..1200).map(|k| config().pow_gamma(k)).collect());
+    let i = k.wrapping_sub(FIRST) as u32 as usize;
+    if let (Some(&lo), Some(&hi)) = (bounds.get(i), bounds.get(i + 1)) {
+        if v > lo * (1.0 + 1e-9) && v < hi * (1.0 - 1e-9) {
+            return true;
+        }
+    }
+    key_of(v) == k
+}
+
 /// Bin keys with a table for whole numbers (fetch once per batch of values).
 #[derive(Clone, Copy)]
 pub struct Keys(&'static [i32]);
@@ -193,7 +209,7 @@ impl Binned {
                 1 if b.count == 1 => sum,
                 _ => {
                     let mean = (sum / count as f64).clamp(self.min, self.max);
-                    if k == ZERO || key_of(mean) == k {
+                    if k == ZERO || in_bin(mean, k) {
                         mean
                     } else {
                         config().value(k)
@@ -254,6 +270,19 @@ mod tests {
             .filter(|(_, c)| *c > 0)
             .collect();
         (keyed, v["zero_count"].as_u64().unwrap())
+    }
+
+    #[test]
+    fn bin_bounds_agree_with_the_crates_keys() {
+        let mut v = 1e-6;
+        while v < 1e7 {
+            for x in [v, v * (1.0 + 1e-12), v * 1.013] {
+                let k = key_of(x);
+                assert!(in_bin(x, k), "{x} in {k}");
+                assert!(!in_bin(x, k + 1) && !in_bin(x, k - 1), "{x}");
+            }
+            v *= 1.0037;
+        }
     }
 
     #[test]

@@ -106,6 +106,8 @@ struct Lanes<'a> {
     closed: bool,
     /// Where the next search for a ready lane starts (so no lane starves).
     turn: usize,
+    /// Lanes whose updates and sessions are settled (after the last batch).
+    settled: Vec<bool>,
 }
 
 impl<'a> Lanes<'a> {
@@ -168,6 +170,8 @@ impl<'a> Shared<'a> {
         let mut guard = self.lock();
         loop {
             if guard.queued == 0 && guard.closed {
+                drop(guard);
+                self.settle_lanes();
                 return;
             }
             let ready = guard
@@ -180,6 +184,29 @@ impl<'a> Shared<'a> {
             } else {
                 guard = self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
             }
+        }
+    }
+
+    /// Once all is read and aggregated: settles every lane no thread holds
+    /// (flushes its buffered updates and open sessions), so the lanes
+    /// settle in parallel rather than one by one in the final merge. A lane
+    /// still held is settled by its thread, which comes here next.
+    fn settle_lanes(&self) {
+        loop {
+            let mut guard = self.lock();
+            let lanes = &mut *guard;
+            let free =
+                (0..lanes.work.len()).find(|&l| !lanes.settled[l] && lanes.work[l].is_some());
+            let Some(lane) = free else {
+                return;
+            };
+            lanes.settled[lane] = true;
+            let Some(mut work) = lanes.work[lane].take() else {
+                return;
+            };
+            drop(guard);
+            work.acc.settle();
+            self.lock().work[lane] = Some(work);
         }
     }
 
@@ -253,6 +280,7 @@ pub(super) fn import<R: Read>(
             spare: Vec::new(),
             closed: false,
             turn: 0,
+            settled: vec![false; n_lanes],
         }),
         changed: Condvar::new(),
     };
