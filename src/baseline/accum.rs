@@ -2,14 +2,13 @@
 //! segment out. Nothing per row is kept except hashed ids for distinct counts.
 //!
 //! Memory: one group per page × segment (plus its roll-ups to the
-//! form-factor-only and all-users segments), each with one DDSketch per
-//! metric (a few kB). Distinct sessions, users, users per day and (long
+//! form-factor-only and all-users segments), each with counts per DDSketch
+//! bin per metric (16 bytes a bin, a few kB; see [`super::binned`]). Distinct sessions, users, users per day and (long
 //! format) view ids are counted from 8-byte hashes, exactly up to 256 per
 //! group and counter, then in a 4 KiB HyperLogLog (≈ 1–1.6 % error), so a
 //! counter never exceeds ~4.5 KiB. Updates are buffered per group and
 //! applied in batches (see [`super::group`]), a few tens of MiB of buffers
-//! at most. Bounce tracking keeps ~64 bytes per open
-//! session and settles sessions idle for 1 h of data time, so it follows
+//! at most. Bounce tracking keeps ~40 bytes per open session and settles sessions idle for 1 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the
 //! number of rows.

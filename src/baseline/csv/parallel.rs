@@ -1,18 +1,18 @@
 //! CSV import on several threads. The calling thread splits records and
-//! routes them by session id to one of several lanes, in batches; each lane
+//! routes them by session id to one lane per thread, in batches; each lane
 //! has its own [`Accumulator`], and the accumulators are merged at the end.
 //!
-//! There is one lane per thread, the reading thread included. Any thread
-//! may aggregate any lane's next batch, but only one at a time and in
-//! order, so every view of a session meets in one lane in file order:
-//! bounce tracking sees exactly what a single thread would. The reading
-//! thread aggregates too whenever enough is queued, so no core waits on
-//! another. (Measured on 2 cores: a reader plus one fixed worker per lane
-//! ran at 0.34 of the csv crate's rate, this at 0.42–0.48; four lanes per
-//! thread balanced better but spread each lane's groups and sessions over
-//! more memory and cost 20 % more CPU per row.) Everything else merges exactly (sketch bins and counters add,
-//! distinct sets unite), so the baseline does not depend on the number of
-//! threads (`tests::threads_do_not_change_the_baseline`).
+//! Any thread may aggregate any lane's next batch, but only one at a time
+//! and in order, so every view of a session meets in one lane in file
+//! order: bounce tracking sees exactly what a single thread would. The
+//! reading thread aggregates too whenever enough is queued, so no core
+//! waits on another. (On 2 cores a reader plus one fixed worker per lane
+//! ran at about 0.34 of the csv crate's rate and this at about 0.45; four
+//! lanes per thread balanced better but spread each lane's groups and
+//! sessions over more memory and cost 20 % more CPU per row.) Everything
+//! else merges exactly (bin counts and counters add, distinct sets unite),
+//! so the baseline does not depend on the number of threads
+//! (`tests::threads_do_not_change_the_baseline`).
 
 use super::reader::{Record, RecordReader};
 use super::{Columns, Fields, Rows, field, read_records, slot};
@@ -148,19 +148,21 @@ impl<'a> Shared<'a> {
         self.lanes.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Aggregates one ready batch outside the lock.
+    /// Aggregates one ready batch outside the lock, or else waits until
+    /// another thread changes something.
     fn process<'s>(
         &'s self,
         mut guard: MutexGuard<'s, Lanes<'a>>,
         home: usize,
     ) -> MutexGuard<'s, Lanes<'a>> {
-        if let Some((lane, batch, mut work)) = guard.take_ready(home) {
-            drop(guard);
-            work.take(&batch);
-            guard = self.lock();
-            guard.give_back(lane, batch, work);
-            self.changed.notify_all();
-        }
+        let Some((lane, batch, mut work)) = guard.take_ready(home) else {
+            return self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
+        };
+        drop(guard);
+        work.take(&batch);
+        guard = self.lock();
+        guard.give_back(lane, batch, work);
+        self.changed.notify_all();
         guard
     }
 
@@ -168,23 +170,11 @@ impl<'a> Shared<'a> {
     /// queue is empty.
     fn work(&self, home: usize) {
         let mut guard = self.lock();
-        loop {
-            if guard.queued == 0 && guard.closed {
-                drop(guard);
-                self.settle_lanes();
-                return;
-            }
-            let ready = guard
-                .queues
-                .iter()
-                .zip(&guard.work)
-                .any(|(q, w)| !q.is_empty() && w.is_some());
-            if ready {
-                guard = self.process(guard, home);
-            } else {
-                guard = self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
-            }
+        while !(guard.queued == 0 && guard.closed) {
+            guard = self.process(guard, home);
         }
+        drop(guard);
+        self.settle_lanes();
     }
 
     /// Once all is read and aggregated: settles every lane no thread holds
@@ -211,20 +201,15 @@ impl<'a> Shared<'a> {
     }
 
     /// Queues a full batch; while too many are queued the reader (whose
-    /// home lane is 0) aggregates queued batches itself instead of waiting. Returns an
-    /// empty batch to fill next.
+    /// home lane is 0) aggregates queued batches itself instead of waiting.
+    /// Returns an empty batch to fill next.
     fn queue(&self, lane: usize, batch: Batch, limit: usize) -> Batch {
         let mut guard = self.lock();
         guard.queues[lane].push_back(batch);
         guard.queued += 1;
         self.changed.notify_all();
         while guard.queued > limit {
-            let before = guard.queued;
             guard = self.process(guard, 0);
-            if guard.queued == before {
-                // Every queued lane is held: wait for a thread to finish.
-                guard = self.changed.wait(guard).unwrap_or_else(|p| p.into_inner());
-            }
         }
         guard.spare.pop().unwrap_or_default()
     }
