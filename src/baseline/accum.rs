@@ -3,7 +3,7 @@
 //!
 //! Memory: one group per page × segment (plus its roll-ups to the
 //! form-factor-only and all-users segments), each with counts per DDSketch
-//! bin per metric (16 bytes a bin, a few kB; see [`super::binned`]). Distinct sessions, users, users per day and (long
+//! bin per metric (16 bytes a bin, a few kB; see `binned.rs`). Distinct sessions, users, users per day and (long
 //! format) view ids are counted from 8-byte hashes, exactly up to 256 per
 //! group and counter, then in a 4 KiB HyperLogLog (≈ 1–1.6 % error), so a
 //! counter never exceeds ~4.5 KiB. Updates are buffered per group and
