@@ -38,7 +38,6 @@ pub struct Accumulator {
     pending: usize,
     key_buf: String,
     time_range: Option<(i64, i64)>,
-    records: u64,
     since_sweep: u64,
 }
 
@@ -136,7 +135,6 @@ impl Accumulator {
         if let (Some(s), true) = (rec.session, rec.view != View::Unknown) {
             self.track_session(s, g, rec);
         }
-        self.records += 1;
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY.max(self.sessions.len() as u64 / 2) {
             self.since_sweep = 0;
@@ -293,7 +291,6 @@ impl Accumulator {
                     .map_or((a, b), |(x, y)| (x.min(a), y.max(b))),
             );
         }
-        self.records += other.records;
     }
 
     /// Ends the import: attributes sessions to landing pages and builds the
