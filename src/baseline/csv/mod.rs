@@ -270,6 +270,7 @@ impl<'a> Rows<'a> {
 
     /// Adds one record's fields, or counts the row as rejected (which fails
     /// only with `--strict`).
+    ///
     /// `session` is the row's session id already hashed, if the caller
     /// has it (the parallel import routes by it).
     fn take_fields(
