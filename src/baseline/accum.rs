@@ -18,6 +18,7 @@ use super::group::{FLUSH_AT, Group, IdKind, N_METRICS, rating_index};
 use super::model::{SegmentBaseline, SegmentKey};
 use super::record::{Record, View};
 use crate::metric::{Metric, Rating};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 /// Aggregates records into per page × segment groups.
@@ -39,6 +40,9 @@ pub struct Accumulator {
     key_buf: String,
     time_range: Option<(i64, i64)>,
     since_sweep: u64,
+    /// Sessions landing within [`SESSION_EXPIRY_S`] of the earliest time
+    /// are kept open until the end (see [`Accumulator::hold_early_sessions`]).
+    hold_early: bool,
 }
 
 /// Sessions idle this long (in data time) are settled and forgotten. A
@@ -87,6 +91,15 @@ impl Accumulator {
             min_segment,
             ..Accumulator::default()
         }
+    }
+
+    /// Keeps every session that lands within [`SESSION_EXPIRY_S`] of the
+    /// earliest timestamp open until the end: when this accumulator takes
+    /// a span of a file that starts mid-way (`csv/spans.rs`), such a
+    /// session may have begun in the span before, and [`Accumulator::absorb`]
+    /// joins the two halves.
+    pub fn hold_early_sessions(&mut self) {
+        self.hold_early = true;
     }
 
     /// First and last timestamps seen (Unix seconds).
@@ -169,13 +182,17 @@ impl Accumulator {
     /// number of concurrent sessions, not all sessions ever seen. Sessions
     /// without timestamps stay until the end.
     fn sweep_sessions(&mut self) {
-        let Some((_, now)) = self.time_range else {
+        let Some((first, now)) = self.time_range else {
             return;
         };
         let cutoff = now - SESSION_EXPIRY_S;
+        let held = match self.hold_early {
+            true => first.saturating_add(SESSION_EXPIRY_S),
+            false => i64::MIN,
+        };
         let groups = &mut self.groups;
         self.sessions.retain(|_, st| {
-            let idle = st.last_time != i64::MIN && st.last_time < cutoff;
+            let idle = st.last_time != i64::MIN && st.last_time < cutoff && st.landing_time >= held;
             if idle {
                 settle(groups, st);
             }
@@ -266,11 +283,12 @@ impl Accumulator {
     }
 
     /// Adds everything `other` aggregated, as if its records had been added
-    /// here. Its open sessions are settled first, so the two must have seen
-    /// disjoint sets of sessions (the parallel CSV import routes rows by
-    /// session id to make sure of that).
+    /// here after this one's. A session open in both is joined into one
+    /// (its landing view is the earlier, and it bounced only if both saw
+    /// the same single view), unless it was idle for [`SESSION_EXPIRY_S`]
+    /// in between, which ends a session as a sweep would.
     pub fn absorb(&mut self, mut other: Accumulator) {
-        other.settle();
+        other.flush_all();
         let definitions: Vec<u8> = other
             .definitions
             .iter()
@@ -285,12 +303,44 @@ impl Accumulator {
         for (g, &i) in other.groups.iter().zip(&here) {
             self.groups[i].merge_from(g, &definitions);
         }
+        for (id, mut st) in other.sessions.drain() {
+            st.landing = here[st.landing as usize] as u32;
+            self.join_session(id, st);
+        }
         if let Some((a, b)) = other.time_range {
             self.time_range = Some(
                 self.time_range
                     .map_or((a, b), |(x, y)| (x.min(a), y.max(b))),
             );
         }
+    }
+
+    /// Adds session `b`, seen after this accumulator's records, to the open
+    /// sessions (see [`Accumulator::absorb`]).
+    fn join_session(&mut self, id: u64, b: SessionState) {
+        let a = match self.sessions.entry(id) {
+            Entry::Vacant(e) => {
+                e.insert(b);
+                return;
+            }
+            Entry::Occupied(e) => e.into_mut(),
+        };
+        let known = a.last_time != i64::MIN && b.landing_time != i64::MAX;
+        if known && b.landing_time - a.last_time > SESSION_EXPIRY_S {
+            let ended = std::mem::replace(a, b);
+            settle(&mut self.groups, &ended);
+            return;
+        }
+        a.multi |= b.multi || a.landing_view != b.landing_view;
+        if b.landing_time < a.landing_time {
+            a.landing = b.landing;
+            a.landing_time = b.landing_time;
+            a.landing_view = b.landing_view;
+            a.landing_lcp = b.landing_lcp;
+        } else if b.landing_view == a.landing_view && b.landing_lcp.is_some() {
+            a.landing_lcp = b.landing_lcp;
+        }
+        a.last_time = a.last_time.max(b.last_time);
     }
 
     /// Ends the import: attributes sessions to landing pages and builds the
@@ -384,6 +434,53 @@ mod tests {
         assert_eq!(get("/c", Some("phone")).context.bounce_rate, Some(1.0));
         assert_eq!(get("/c", None).context.bounce_rate_by_lcp["good"], 1.0);
         assert_eq!(get("/c", None).context.users_per_day.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+    use crate::baseline::record::WEB_VITALS;
+
+    fn view(acc: &mut Accumulator, page: &str, t: i64, view: u64) {
+        acc.add(&Record {
+            page,
+            segment: [None; 4],
+            time: Some(t),
+            user: None,
+            session: Some(7),
+            view: View::Whole(view),
+            metrics: &[(Metric::Lcp, 1000.0, WEB_VITALS)],
+        });
+    }
+
+    fn bounce(out: &[SegmentBaseline], page: &str) -> Option<(u64, f64)> {
+        let s = out.iter().find(|s| s.page == page)?;
+        Some((s.context.landing_sessions?, s.context.bounce_rate?))
+    }
+
+    #[test]
+    fn a_session_split_between_accumulators_is_joined() {
+        // The second half holds the landing view, which arrived late.
+        let (mut a, mut b) = (Accumulator::default(), Accumulator::default());
+        view(&mut a, "/next", 1_000, 1);
+        b.hold_early_sessions();
+        view(&mut b, "/home", 900, 2);
+        a.absorb(b);
+        let out = a.finish();
+        assert_eq!(bounce(&out, "/home"), Some((1, 0.0)));
+        assert_eq!(bounce(&out, "/next"), None);
+    }
+
+    #[test]
+    fn halves_idle_for_longer_than_the_expiry_are_two_sessions() {
+        let (mut a, mut b) = (Accumulator::default(), Accumulator::default());
+        view(&mut a, "/home", 1_000, 1);
+        view(&mut b, "/next", 1_000 + SESSION_EXPIRY_S + 1, 2);
+        a.absorb(b);
+        let out = a.finish();
+        assert_eq!(bounce(&out, "/home"), Some((1, 1.0)));
+        assert_eq!(bounce(&out, "/next"), Some((1, 1.0)));
     }
 }
 

@@ -185,14 +185,17 @@ impl Tally {
     }
 
     /// Adds the counts of a tally kept by another thread over the same file:
-    /// accepted rows and rejections add up; the first line numbers stay the
-    /// lowest [`FIRST_LINES_KEPT`]. (Rows read are counted by the reader.)
-    pub fn absorb(&mut self, other: Tally) {
+    /// rows and rejections add up; the first line numbers stay the lowest
+    /// [`FIRST_LINES_KEPT`]. `line_offset` is added to `other`'s line
+    /// numbers (a span of a file counts its lines from its own start).
+    pub fn absorb(&mut self, other: Tally, line_offset: u64) {
+        self.source.rows_read += other.source.rows_read;
         self.source.rows_accepted += other.source.rows_accepted;
         for (reason, r) in other.source.rejected {
             let mine = self.source.rejected.entry(reason).or_default();
             mine.count += r.count;
-            mine.first_lines.extend(r.first_lines);
+            mine.first_lines
+                .extend(r.first_lines.iter().map(|l| l + line_offset));
             mine.first_lines.sort_unstable();
             mine.first_lines.truncate(FIRST_LINES_KEPT);
         }

@@ -95,10 +95,17 @@ impl Importer {
             return self.read("stdin", std::io::stdin().lock());
         }
         let name = path.display().to_string();
-        let file = std::fs::File::open(path).map_err(|source| ImportError::Io {
+        let mut file = std::fs::File::open(path).map_err(|source| ImportError::Io {
             file: name.clone(),
             source,
         })?;
+        if self.opts.format == Format::Csv && csv::splits(&mut file, &self.opts) {
+            // A large CSV file is read a span per thread (see csv/spans.rs).
+            let mut tally = Tally::new(&name, self.opts.format.name(), self.opts.strict);
+            csv::import_file(path, &self.opts, &mut self.acc, &mut tally)?;
+            self.sources.push(tally.source);
+            return Ok(());
+        }
         self.read(&name, file)
     }
 

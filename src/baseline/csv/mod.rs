@@ -4,6 +4,7 @@
 mod parallel;
 mod reader;
 mod scan;
+mod spans;
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
@@ -17,6 +18,8 @@ use crate::metric::Metric;
 use reader::{Record as RawRecord, RecordReader};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
+
+pub use spans::{import_file, splits};
 
 /// Header names recognised without `--map` (compared case-insensitively).
 fn aliases(field: Field) -> &'static [&'static str] {
@@ -175,26 +178,11 @@ pub fn import(
     acc: &mut Accumulator,
     tally: &mut Tally,
 ) -> Result<(), ImportError> {
-    let file = tally.source.file.clone();
-    let io = |source| ImportError::Io {
-        file: file.clone(),
-        source,
+    let Some((mut rdr, headers)) = open(reader, tally)? else {
+        return Ok(());
     };
-    let mut buffered = reader;
-    let delimiter = sniff(&mut buffered).map_err(io)?;
-    let mut rdr = RecordReader::new(buffered, delimiter);
-    let headers: Vec<String> = match rdr.next_record().map_err(io)? {
-        Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
-            .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
-            .collect(),
-        _ => return tally.reject(Reason::EmptyFile, 1, "the file is empty"),
-    };
-    let cols = resolve(&headers, opts, &file)?;
-    let threads = match opts.threads {
-        _ if opts.strict => 1,
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
+    let cols = resolve(&headers, opts, &tally.source.file)?;
+    let threads = thread_count(opts);
     let width = headers.len();
     if threads > 1 {
         parallel::import(&mut rdr, width, &cols, opts, acc, tally, threads)?;
@@ -205,10 +193,49 @@ pub fn import(
             rows.take_fields(fields, rec.line, None, acc, tally)
         })?;
     }
+    no_rows(tally)
+}
+
+/// Counts a file with a header and no rows as empty.
+fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
     if tally.source.rows_read == 0 {
         tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
     }
     Ok(())
+}
+
+/// Threads an import of `opts` uses, the calling one included.
+fn thread_count(opts: &ImportOptions) -> usize {
+    match opts.threads {
+        _ if opts.strict => 1,
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// A record reader at the first row, and the header's column names.
+type Opened<R> = (RecordReader<R>, Vec<String>);
+
+/// Sniffs the delimiter and reads the header: the record reader, ready at
+/// the first row, and the column names; `None` for an empty file (counted
+/// in `tally`).
+fn open<R: BufRead>(mut reader: R, tally: &mut Tally) -> Result<Option<Opened<R>>, ImportError> {
+    let io = |source| ImportError::Io {
+        file: tally.source.file.clone(),
+        source,
+    };
+    let delimiter = sniff(&mut reader).map_err(io)?;
+    let mut rdr = RecordReader::new(reader, delimiter);
+    let headers: Vec<String> = match rdr.next_record().map_err(io)? {
+        Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
+            .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
+            .collect(),
+        _ => {
+            tally.reject(Reason::EmptyFile, 1, "the file is empty")?;
+            return Ok(None);
+        }
+    };
+    Ok(Some((rdr, headers)))
 }
 
 /// Reads every record after the header, counts it as read and hands it to
@@ -266,6 +293,13 @@ impl<'a> Rows<'a> {
             opts,
             row: RowState::default(),
         }
+    }
+
+    /// Numbers this reader's page views (wide format) from `n` on, so that
+    /// views read by different spans of a file never share a number.
+    fn numbering_from(mut self, n: u64) -> Self {
+        self.row.next_view = n;
+        self
     }
 
     /// Adds one record's fields, or counts the row as rejected (which fails

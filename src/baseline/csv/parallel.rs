@@ -300,20 +300,20 @@ pub(super) fn import<R: Read>(
     let lanes = shared.lanes.into_inner().unwrap_or_else(|p| p.into_inner());
     for work in lanes.work.into_iter().flatten() {
         acc.absorb(work.acc);
-        tally.absorb(work.tally);
+        tally.absorb(work.tally, 0);
     }
     read
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::baseline::options::{Format, ImportOptions};
     use crate::baseline::{Baseline, Importer, SegmentBaseline};
     use crate::metric::Metric;
 
     /// Sessions of 1–3 views over 30 pages, some rows bad, one session's
     /// id padded differently on its second view.
-    fn export(rows: usize) -> String {
+    pub(in crate::baseline::csv) fn export(rows: usize) -> String {
         let mut out = String::from("timestamp,session_id,user_id,url,device,lcp,cls,inp\n");
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut rnd = move || {
@@ -363,7 +363,7 @@ mod tests {
     /// A segment without its raw sketches (merged sketches lay their bins
     /// out differently and sum in another order), plus the sketches' counts,
     /// extremes and quantiles, which must agree exactly.
-    fn summary(s: &SegmentBaseline) -> serde_json::Value {
+    pub(in crate::baseline::csv) fn summary(s: &SegmentBaseline) -> serde_json::Value {
         let mut v = serde_json::to_value(s).unwrap();
         for (name, m) in v["metrics"].as_object_mut().unwrap() {
             m.as_object_mut().unwrap().remove("sketch");

@@ -39,6 +39,12 @@ pub(super) struct RecordReader<R> {
     delimiter: u8,
     /// The line number of the byte at `pos`.
     line: u64,
+    /// Bytes dropped from the front of `buf` so far (`consumed + pos` is
+    /// the input offset of the byte at `pos`).
+    consumed: u64,
+    /// The last record ended at the end of the input rather than at a line
+    /// feed: a record cut short, if the input is a span of a larger file.
+    cut_by_end: bool,
     /// Whether the start of the input was checked for a byte-order mark.
     bom_checked: bool,
     core: csv_core::Reader,
@@ -60,6 +66,8 @@ impl<R: Read> RecordReader<R> {
             eof: false,
             delimiter,
             line: 1,
+            consumed: 0,
+            cut_by_end: false,
             bom_checked: false,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             ends: Vec::new(),
@@ -69,10 +77,40 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// A reader of a span that starts on line `line` of a file (at a line
+    /// start after the header): no byte-order mark is looked for.
+    pub(super) fn at_line(mut self, line: u64) -> Self {
+        self.line = line;
+        self.bom_checked = true;
+        self
+    }
+
+    /// The field delimiter.
+    pub(super) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The input offset of the next unread byte.
+    pub(super) fn offset(&self) -> u64 {
+        self.consumed + self.pos as u64
+    }
+
+    /// The line the next record starts on (one past the last, at the end).
+    pub(super) fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Whether the last record read was ended by the end of the input, not
+    /// by a line feed (for a span of a file: the span ended inside it).
+    pub(super) fn cut_by_end(&self) -> bool {
+        self.cut_by_end
+    }
+
     /// Moves the unread bytes to the front and reads more, growing the
     /// buffer when it is full of one unfinished line.
     fn refill(&mut self) -> io::Result<()> {
         self.buf.copy_within(self.pos..self.filled, 0);
+        self.consumed += self.pos as u64;
         self.filled -= self.pos;
         self.pos = 0;
         if self.filled == self.buf.len() {
@@ -129,6 +167,7 @@ impl<R: Read> RecordReader<R> {
                 return self.parse_with_core();
             }
             self.ends.push(line.len() as u32);
+            self.cut_by_end = step == len;
             let start = self.pos;
             let record_line = self.line;
             self.pos += step;
@@ -169,7 +208,11 @@ impl<R: Read> RecordReader<R> {
                     self.core_ends.resize(n, 0);
                 }
                 csv_core::ReadRecordResult::End => return Ok(None),
-                csv_core::ReadRecordResult::Record => break,
+                csv_core::ReadRecordResult::Record => {
+                    // Given no input, the parser ends the record it was in.
+                    self.cut_by_end = input.is_empty();
+                    break;
+                }
             }
         }
         // Re-lay the fields out with one separator byte between them.
@@ -233,6 +276,40 @@ mod tests {
 
     fn fields_of(v: &[(Vec<Vec<u8>>, u64)]) -> Vec<Vec<Vec<u8>>> {
         v.iter().map(|(f, _)| f.clone()).collect()
+    }
+
+    #[test]
+    fn records_cut_short_by_the_end_of_input_are_flagged() {
+        let cases = [
+            ("a\nb\n", false),
+            ("a\nb", true),
+            ("a\r\nb\r\n\n", false),
+            ("a\n\"b\nc\"\n", false),
+            ("a\n\"b\n", true),
+            ("a\n\"b\nc\"", true),
+        ];
+        for (input, cut) in cases {
+            let mut r = RecordReader::new(input.as_bytes(), b',');
+            while r.next_record().unwrap().is_some() {}
+            assert_eq!(r.cut_by_end(), cut, "{input:?}");
+            assert_eq!(r.offset(), input.len() as u64, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn the_offset_and_line_follow_the_records_across_refills() {
+        let row = format!("{},x\n", "7".repeat(1000));
+        let input = format!("h,i\n{}", row.repeat(600));
+        let mut r = RecordReader::new(input.as_bytes(), b',');
+        r.next_record().unwrap();
+        for k in 0..600u64 {
+            assert_eq!(r.offset(), 4 + k * row.len() as u64);
+            assert_eq!(r.line(), 2 + k);
+            r.next_record().unwrap();
+        }
+        assert_eq!(r.offset(), input.len() as u64);
+        let later = RecordReader::new(&b"1,2\n"[..], b',').at_line(40);
+        assert_eq!(later.line(), 40);
     }
 
     #[test]
