@@ -155,7 +155,9 @@ impl Accumulator {
         }
     }
 
-    fn flush_all(&mut self) {
+    /// Applies every buffered update (a span's thread does this before the
+    /// merge, so the merge does not do it serially).
+    pub fn flush_all(&mut self) {
         for g in &mut self.groups {
             g.flush(&self.apdex_by_index);
         }
@@ -289,6 +291,13 @@ impl Accumulator {
     /// in between, which ends a session as a sweep would.
     pub fn absorb(&mut self, mut other: Accumulator) {
         other.flush_all();
+        if self.groups.is_empty() && self.sessions.is_empty() && self.time_range.is_none() {
+            // Nothing here yet: take `other` whole (same options, as every
+            // accumulator of an import is made from them).
+            other.hold_early = self.hold_early;
+            *self = other;
+            return;
+        }
         let definitions: Vec<u8> = other
             .definitions
             .iter()

@@ -191,6 +191,8 @@ impl Span<'_> {
             let fields = Fields::new(rec.bytes, rec.ends);
             rows.take_fields(fields, rec.line, None, &mut acc, tally)
         })?;
+        // Apply buffered updates here, in parallel, rather than in the merge.
+        acc.flush_all();
         Ok(SpanOut {
             acc,
             tally,
