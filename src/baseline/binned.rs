@@ -55,24 +55,45 @@ fn in_bin(v: f64, k: i32) -> bool {
     key_of(v) == k
 }
 
-/// Bin keys with a table for whole numbers (fetch once per batch of values).
+/// Bin keys with tables for whole numbers (milliseconds) and thousandths
+/// (layout-shift scores are exported with three decimals); fetch once per
+/// batch of values.
 #[derive(Clone, Copy)]
-pub struct Keys(&'static [i32]);
+pub struct Keys {
+    whole: &'static [i32],
+    thousandths: &'static [i32],
+}
 
 impl Keys {
-    /// The table, built on first use from the crate's key function.
+    /// The tables, built on first use from the crate's key function.
     pub fn get() -> Keys {
-        static KEYS: OnceLock<Vec<i32>> = OnceLock::new();
-        Keys(KEYS.get_or_init(|| (0..TABLE).map(|v| key_of(v as f64)).collect()))
+        static KEYS: OnceLock<(Vec<i32>, Vec<i32>)> = OnceLock::new();
+        let (whole, thousandths) = KEYS.get_or_init(|| {
+            let table = |scale: f64| (0..TABLE).map(|n| key_of(n as f64 / scale)).collect();
+            (table(1.0), table(1000.0))
+        });
+        Keys { whole, thousandths }
     }
 
+    /// The crate's key for `v`. A table entry is used only when `v` is
+    /// exactly the value it was made from (`n / 1000` is correctly rounded,
+    /// as is the parse of a three-decimal cell), so the key is always the
+    /// crate's.
     #[inline]
     fn key(self, v: f64) -> i32 {
         let whole = v as u32;
-        match self.0.get(whole as usize) {
-            Some(&k) if f64::from(whole) == v => k,
-            _ => key_of(v),
+        if let Some(&k) = self.whole.get(whole as usize) {
+            if f64::from(whole) == v {
+                return k;
+            }
+            let milli = (v * 1000.0).round() as u32;
+            if let Some(&k) = self.thousandths.get(milli as usize) {
+                if f64::from(milli) / 1000.0 == v {
+                    return k;
+                }
+            }
         }
+        key_of(v)
     }
 }
 
@@ -292,8 +313,17 @@ mod tests {
         for v in (0..TABLE).step_by(7).chain([1, 2, TABLE - 1]) {
             assert_eq!(keys.key(v as f64), key_of(v as f64), "{v}");
         }
+        for n in (0..TABLE).step_by(3).chain([1, 2, 999, 1000, TABLE - 1]) {
+            let v = n as f64 / 1000.0;
+            assert_eq!(keys.key(v), key_of(v), "{v}");
+            // Neighbours of a table value are not it, and go by the crate.
+            let next = f64::from_bits(v.to_bits() + 1);
+            assert_eq!(keys.key(next), key_of(next), "{next}");
+        }
         assert_eq!(keys.key(0.0), ZERO);
         assert_eq!(keys.key(2.5), key_of(2.5));
+        assert_eq!(keys.key(0.1), key_of(0.1));
+        assert_eq!(keys.key(1e-12), key_of(1e-12));
     }
 
     fn values() -> impl Strategy<Value = Vec<f64>> {

@@ -20,8 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 pub const N_METRICS: usize = Metric::ALL.len();
 
 /// Buffered updates per group before they are applied (fewer when there
-/// are many groups, see the accumulator).
-pub const FLUSH_AT: usize = 4096;
+/// are many groups, see the accumulator). Small enough that the buffers of
+/// a hundred groups stay in a core's L2 cache: 512 imported 1 M rows 3 %
+/// faster than 4 096 or 64 (`perf stat`, one thread).
+pub const FLUSH_AT: usize = 512;
 
 /// A buffered metric value: metric index, definition index, value.
 #[derive(Debug, Clone, Copy)]
