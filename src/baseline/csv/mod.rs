@@ -171,7 +171,8 @@ fn sniff(reader: &mut impl BufRead) -> std::io::Result<u8> {
     })
 }
 
-/// Imports one CSV file into `acc`.
+/// Imports one CSV stream into `acc` (a file on disk goes through
+/// [`import_file`] when [`splits`] says so).
 pub fn import(
     reader: impl BufRead,
     opts: &ImportOptions,

@@ -1,4 +1,6 @@
-//! CSV import on several threads. The calling thread splits records and
+//! CSV import of a stream (standard input, gzip: anything that cannot be
+//! cut into spans like a file on disk, see [`super::spans`]) on several
+//! threads. The calling thread splits records and
 //! routes them by session id to one lane per thread, in batches; each lane
 //! has its own [`Accumulator`], and the accumulators are merged at the end.
 //!
