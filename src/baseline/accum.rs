@@ -354,24 +354,53 @@ impl Accumulator {
 
     /// Ends the import: attributes sessions to landing pages and builds the
     /// segment baselines, sorted by page and segment.
-    pub fn finish(mut self) -> Vec<SegmentBaseline> {
+    pub fn finish(self) -> Vec<SegmentBaseline> {
+        self.finish_on(1)
+    }
+
+    /// [`Accumulator::finish`] on `threads` threads: each builds a share of
+    /// the segments (merging in their roll-ups, building their sketches
+    /// and counting their distinct ids), the part of the finish that grows
+    /// with the number of segments.
+    pub fn finish_on(mut self, threads: usize) -> Vec<SegmentBaseline> {
         self.flush_all();
         for st in self.sessions.values() {
             settle(&mut self.groups, st);
         }
         // Each group's own records feed it and its coarser roll-ups.
-        let mut merged: Vec<Group> = self.groups.iter().map(Group::empty_like).collect();
-        let same: Vec<u8> = (0..self.definitions.len() as u8).collect();
+        let mut sources = vec![Vec::new(); self.groups.len()];
         for (i, ups) in self.rollups.iter().enumerate() {
             for &r in ups {
-                merged[r].merge_from(&self.groups[i], &same);
+                sources[r].push(i);
             }
         }
+        let same: Vec<u8> = (0..self.definitions.len() as u8).collect();
         let (min, apdex_t, defs) = (self.min_segment, &self.apdex_t, &self.definitions);
-        let mut out: Vec<SegmentBaseline> = merged
-            .into_iter()
-            .map(|g| g.finish(min, apdex_t, defs))
-            .collect();
+        let groups = &self.groups;
+        let build = |r: usize| {
+            let mut g = groups[r].empty_like();
+            for &i in &sources[r] {
+                g.merge_from(&groups[i], &same);
+            }
+            g.finish(min, apdex_t, defs)
+        };
+        let per = groups.len().div_ceil(threads.max(1)).max(1);
+        let mut out: Vec<SegmentBaseline> = std::thread::scope(|scope| {
+            let build = &build;
+            let shares: Vec<_> = (per..groups.len())
+                .step_by(per)
+                .map(|a| scope.spawn(move || (a..groups.len().min(a + per)).map(build).collect()))
+                .collect();
+            let mut out: Vec<SegmentBaseline> = (0..per.min(groups.len())).map(build).collect();
+            for share in shares {
+                // A share's thread only panics in a bug: re-raise it here.
+                let built: Vec<SegmentBaseline> = share
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                out.extend(built);
+            }
+            out
+        });
         out.sort_by(|a, b| (&a.page, &a.segment).cmp(&(&b.page, &b.segment)));
         out
     }

@@ -120,13 +120,18 @@ impl Distinct {
             Distinct::Sketch(regs) => {
                 let m = M as f64;
                 let alpha = 0.7213 / (1.0 + 1.079 / m);
-                // 2^-r built from its exponent bits (r <= 53): exact, without powi.
-                let sum: f64 = regs
-                    .iter()
-                    .map(|&r| f64::from_bits((1023 - u64::from(r)) << 52))
+                // Registers per rank (at most 53), then the sum of 2^-r
+                // in units of 2^-53, exactly (no chain of float additions).
+                let mut ranks = [0u32; 64];
+                for &r in regs.iter() {
+                    ranks[usize::from(r & 63)] += 1;
+                }
+                let units: u128 = (0..=53)
+                    .map(|r| u128::from(ranks[r]) << (53 - r))
                     .sum();
+                let sum = units as f64 / (1u64 << 53) as f64;
                 let estimate = alpha * m * m / sum;
-                let zeros = regs.iter().filter(|&&r| r == 0).count();
+                let zeros = ranks[0];
                 if estimate <= 2.5 * m && zeros > 0 {
                     (m * (m / zeros as f64).ln()).round() as u64
                 } else {

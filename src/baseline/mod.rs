@@ -115,7 +115,7 @@ impl Importer {
         if let Some((a, b)) = self.binned.time_range {
             time = Some(time.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
-        let mut segments = self.acc.finish();
+        let mut segments = self.acc.finish_on(self.opts.thread_count());
         for s in self.binned.segments {
             // A later record for the same page × segment replaces an earlier one.
             segments.retain(|o| !(o.page == s.page && o.segment == s.segment));

@@ -176,6 +176,16 @@ pub struct ImportOptions {
 }
 
 impl ImportOptions {
+    /// The threads an import uses: `threads`, one per CPU for 0, and one
+    /// with `--strict`.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            _ if self.strict => 1,
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
     /// Defaults for `format`: segment by form factor, template pages, min segment 30.
     pub fn new(format: Format) -> Self {
         ImportOptions {

@@ -183,7 +183,7 @@ pub fn import(
         return Ok(());
     };
     let cols = resolve(&headers, opts, &tally.source.file)?;
-    let threads = thread_count(opts);
+    let threads = opts.thread_count();
     let width = headers.len();
     if threads > 1 {
         parallel::import(&mut rdr, width, &cols, opts, acc, tally, threads)?;
@@ -203,15 +203,6 @@ fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
         tally.reject(Reason::EmptyFile, 1, "the file has a header but no rows")?;
     }
     Ok(())
-}
-
-/// Threads an import of `opts` uses, the calling one included.
-fn thread_count(opts: &ImportOptions) -> usize {
-    match opts.threads {
-        _ if opts.strict => 1,
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
 }
 
 /// A record reader at the first row, and the header's column names.

@@ -26,7 +26,7 @@
 //! lines of the spans before it when the tallies merge.
 
 use super::reader::RecordReader;
-use super::{Columns, Fields, Rows, import, no_rows, open, read_records, resolve, thread_count};
+use super::{Columns, Fields, Rows, import, no_rows, open, read_records, resolve};
 use crate::baseline::accum::Accumulator;
 #[cfg(doc)]
 use crate::baseline::accum::SESSION_EXPIRY_S;
@@ -50,7 +50,7 @@ pub fn splits(file: &mut File, opts: &ImportOptions) -> bool {
     let big = file
         .metadata()
         .is_ok_and(|m| m.is_file() && m.len() >= 2 * SPAN_MIN);
-    if thread_count(opts) < 2 || !big {
+    if opts.thread_count() < 2 || !big {
         return false;
     }
     let mut magic = [0; 2];
@@ -78,7 +78,8 @@ pub fn import_file(
     };
     let cols = resolve(&headers, opts, &name)?;
     let (data, first_line) = (rdr.offset(), rdr.line());
-    let n = thread_count(opts)
+    let n = opts
+        .thread_count()
         .min(((len - data) / SPAN_MIN).max(1) as usize)
         .max(1);
     let starts = span_starts(path, data..len, n).map_err(io)?;
