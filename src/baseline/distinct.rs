@@ -126,9 +126,7 @@ impl Distinct {
                 for &r in regs.iter() {
                     ranks[usize::from(r & 63)] += 1;
                 }
-                let units: u128 = (0..=53)
-                    .map(|r| u128::from(ranks[r]) << (53 - r))
-                    .sum();
+                let units: u128 = (0..=53).map(|r| u128::from(ranks[r]) << (53 - r)).sum();
                 let sum = units as f64 / (1u64 << 53) as f64;
                 let estimate = alpha * m * m / sum;
                 let zeros = ranks[0];
