@@ -40,9 +40,15 @@ pub struct Accumulator {
     key_buf: String,
     time_range: Option<(i64, i64)>,
     since_sweep: u64,
-    /// Sessions landing within [`SESSION_EXPIRY_S`] of the earliest time
-    /// are kept open until the end (see [`Accumulator::hold_early_sessions`]).
+    /// Sessions that began early and went idle are parked in `early`
+    /// rather than settled (see [`Accumulator::hold_early_sessions`]).
     hold_early: bool,
+    /// Idle sessions that began early, parked for [`Accumulator::absorb`].
+    early: HashMap<u64, SessionState, PreHashedState>,
+    /// Records added, and the first timestamp seen: together they say when
+    /// the early phase ends.
+    added: u64,
+    first_time: Option<i64>,
 }
 
 /// Sessions idle this long (in data time) are settled and forgotten. A
@@ -64,7 +70,7 @@ const PENDING_CAP: usize = 1 << 18;
 
 /// An open session, 32 bytes: the table is probed once per row at a random
 /// place, so its size decides how much of it stays in the CPU caches.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SessionState {
     /// Time of the landing view (`i64::MAX` when unknown).
     landing_time: i64,
@@ -76,6 +82,8 @@ struct SessionState {
     landing: u32,
     multi: bool,
     landing_lcp: Option<Rating>,
+    /// Began in the accumulator's early phase (only with `hold_early`).
+    early: bool,
 }
 
 impl Accumulator {
@@ -93,11 +101,13 @@ impl Accumulator {
         }
     }
 
-    /// Keeps every session that lands within [`SESSION_EXPIRY_S`] of the
-    /// earliest timestamp open until the end: when this accumulator takes
-    /// a span of a file that starts mid-way (`csv/spans.rs`), such a
-    /// session may have begun in the span before, and [`Accumulator::absorb`]
-    /// joins the two halves.
+    /// Keeps the sessions that begin early, in the first 8 192
+    /// records or the first [`SESSION_EXPIRY_S`] of data time after the
+    /// first timestamp, until [`Accumulator::absorb`]: when this
+    /// accumulator takes a span of a file that starts mid-way
+    /// (`csv/spans.rs`), such a session may have begun in the span before.
+    /// When one goes idle it is parked, not settled, and later rows with its
+    /// id start a new session, as they would have without the cut.
     pub fn hold_early_sessions(&mut self) {
         self.hold_early = true;
     }
@@ -109,7 +119,9 @@ impl Accumulator {
 
     /// Adds one record to its group (roll-ups are merged in `finish`).
     pub fn add(&mut self, rec: &Record<'_>) {
+        self.added += 1;
         if let Some(t) = rec.time {
+            self.first_time.get_or_insert(t);
             self.time_range = Some(match self.time_range {
                 Some((a, b)) => (a.min(t), b.max(t)),
                 None => (t, t),
@@ -184,22 +196,33 @@ impl Accumulator {
     /// number of concurrent sessions, not all sessions ever seen. Sessions
     /// without timestamps stay until the end.
     fn sweep_sessions(&mut self) {
-        let Some((first, now)) = self.time_range else {
+        let Some((_, now)) = self.time_range else {
             return;
         };
         let cutoff = now - SESSION_EXPIRY_S;
-        let held = match self.hold_early {
-            true => first.saturating_add(SESSION_EXPIRY_S),
-            false => i64::MIN,
-        };
-        let groups = &mut self.groups;
-        self.sessions.retain(|_, st| {
-            let idle = st.last_time != i64::MIN && st.last_time < cutoff && st.landing_time >= held;
-            if idle {
+        let (groups, early) = (&mut self.groups, &mut self.early);
+        self.sessions.retain(|&id, st| {
+            let idle = st.last_time != i64::MIN && st.last_time < cutoff;
+            if idle && st.early {
+                // The only id kept per session: a parked one never comes back.
+                if let Some(older) = early.insert(id, st.clone()) {
+                    settle(groups, &older);
+                }
+            } else if idle {
                 settle(groups, st);
             }
             !idle
         });
+    }
+
+    /// Whether a session beginning now is an early one (see
+    /// [`Accumulator::hold_early_sessions`]).
+    fn in_early_phase(&self) -> bool {
+        let young = |first: i64| match self.time_range {
+            Some((_, now)) => now <= first.saturating_add(SESSION_EXPIRY_S),
+            None => true,
+        };
+        self.hold_early && (self.added <= SWEEP_EVERY || self.first_time.is_none_or(young))
     }
     /// Follows a session's landing view and whether it saw a second view.
     fn track_session(&mut self, session: u64, g: usize, rec: &Record<'_>) {
@@ -213,6 +236,7 @@ impl Accumulator {
             View::Whole(n) | View::Part(n) => n,
             View::Unknown => return,
         };
+        let early = self.in_early_phase();
         let st = self.sessions.entry(session).or_insert(SessionState {
             landing: g as u32,
             landing_time: time,
@@ -220,6 +244,7 @@ impl Accumulator {
             landing_view: view,
             multi: false,
             landing_lcp: lcp,
+            early,
         });
         st.last_time = st.last_time.max(rec.time.unwrap_or(i64::MIN));
         if st.landing_view == view {
@@ -279,7 +304,7 @@ impl Accumulator {
     /// own thread, so `absorb` has nothing left to do serially).
     pub fn settle(&mut self) {
         self.flush_all();
-        for (_, st) in self.sessions.drain() {
+        for (_, st) in self.sessions.drain().chain(self.early.drain()) {
             settle(&mut self.groups, &st);
         }
     }
@@ -312,7 +337,8 @@ impl Accumulator {
         for (g, &i) in other.groups.iter().zip(&here) {
             self.groups[i].merge_from(g, &definitions);
         }
-        for (id, mut st) in other.sessions.drain() {
+        // Parked sessions are older than open ones with the same id.
+        for (id, mut st) in other.early.drain().chain(other.sessions.drain()) {
             st.landing = here[st.landing as usize] as u32;
             self.join_session(id, st);
         }
@@ -341,12 +367,14 @@ impl Accumulator {
             return;
         }
         a.multi |= b.multi || a.landing_view != b.landing_view;
-        if b.landing_time < a.landing_time {
+        if b.landing_view == a.landing_view {
+            // One landing view on both sides: its latest LCP counts.
+            a.landing_lcp = b.landing_lcp.or(a.landing_lcp);
+        } else if b.landing_time < a.landing_time {
+            // An earlier view arrived late: it is the landing page.
             a.landing = b.landing;
             a.landing_time = b.landing_time;
             a.landing_view = b.landing_view;
-            a.landing_lcp = b.landing_lcp;
-        } else if b.landing_view == a.landing_view && b.landing_lcp.is_some() {
             a.landing_lcp = b.landing_lcp;
         }
         a.last_time = a.last_time.max(b.last_time);
@@ -364,7 +392,7 @@ impl Accumulator {
     /// with the number of segments.
     pub fn finish_on(mut self, threads: usize) -> Vec<SegmentBaseline> {
         self.flush_all();
-        for st in self.sessions.values() {
+        for st in self.sessions.values().chain(self.early.values()) {
             settle(&mut self.groups, st);
         }
         // Each group's own records feed it and its coarser roll-ups.
@@ -508,6 +536,35 @@ mod join_tests {
         let out = a.finish();
         assert_eq!(bounce(&out, "/home"), Some((1, 0.0)));
         assert_eq!(bounce(&out, "/next"), None);
+    }
+
+    #[test]
+    fn the_landing_view_keeps_its_lcp_when_an_earlier_row_of_it_comes_later() {
+        // Long format: the landing view's LCP row, then (after the cut) an
+        // earlier row of the same view without LCP.
+        let part = |acc: &mut Accumulator, t: i64, m: Metric, v: f64| {
+            acc.add(&Record {
+                page: "/home",
+                segment: [None; 4],
+                time: Some(t),
+                user: None,
+                session: Some(7),
+                view: View::Part(1),
+                metrics: &[(m, v, WEB_VITALS)],
+            })
+        };
+        let mut one = Accumulator::default();
+        part(&mut one, 300, Metric::Lcp, 1000.0);
+        part(&mut one, 100, Metric::Cls, 0.01);
+        let (mut a, mut b) = (Accumulator::default(), Accumulator::default());
+        b.hold_early_sessions();
+        part(&mut a, 300, Metric::Lcp, 1000.0);
+        part(&mut b, 100, Metric::Cls, 0.01);
+        a.absorb(b);
+        let context = |out: Vec<SegmentBaseline>| out[0].context.landing_sessions_by_lcp.clone();
+        let whole = context(one.finish());
+        assert_eq!(whole.get("good"), Some(&1));
+        assert_eq!(whole, context(a.finish()));
     }
 
     #[test]
