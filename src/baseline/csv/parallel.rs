@@ -365,7 +365,7 @@ pub(super) mod tests {
     /// A segment without its raw sketches (merged sketches lay their bins
     /// out differently and sum in another order), plus the sketches' counts,
     /// extremes and quantiles, which must agree exactly.
-    pub(in crate::baseline::csv) fn summary(s: &SegmentBaseline) -> serde_json::Value {
+    fn summary(s: &SegmentBaseline) -> serde_json::Value {
         let mut v = serde_json::to_value(s).unwrap();
         for (name, m) in v["metrics"].as_object_mut().unwrap() {
             m.as_object_mut().unwrap().remove("sketch");
@@ -380,27 +380,32 @@ pub(super) mod tests {
         v
     }
 
+    /// Checks that `many` (imported on `threads` threads) has the segments
+    /// and provenance of `one` (one thread).
+    pub(in crate::baseline::csv) fn assert_same(one: &Baseline, many: &Baseline, threads: usize) {
+        assert_eq!(one.segments.len(), many.segments.len());
+        for (a, b) in one.segments.iter().zip(&many.segments) {
+            assert_eq!(
+                summary(a),
+                summary(b),
+                "{threads} threads, {} {:?}",
+                a.page,
+                a.segment
+            );
+        }
+        let (a, b) = (&one.provenance.sources[0], &many.provenance.sources[0]);
+        assert_eq!(
+            serde_json::to_value(a).unwrap(),
+            serde_json::to_value(b).unwrap()
+        );
+    }
+
     #[test]
     fn threads_do_not_change_the_baseline() {
         let text = export(20_000);
         let one = import(&text, 1);
         for threads in [2, 3] {
-            let many = import(&text, threads);
-            assert_eq!(one.segments.len(), many.segments.len());
-            for (a, b) in one.segments.iter().zip(&many.segments) {
-                assert_eq!(
-                    summary(a),
-                    summary(b),
-                    "{threads} threads, {} {:?}",
-                    a.page,
-                    a.segment
-                );
-            }
-            let (a, b) = (&one.provenance.sources[0], &many.provenance.sources[0]);
-            assert_eq!(
-                serde_json::to_value(a).unwrap(),
-                serde_json::to_value(b).unwrap()
-            );
+            assert_same(&one, &import(&text, threads), threads);
         }
         let home = one
             .segments

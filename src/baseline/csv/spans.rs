@@ -209,7 +209,7 @@ impl Span<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parallel::tests::{export, summary};
+    use super::super::parallel::tests::{assert_same, export};
     use super::*;
     use crate::baseline::options::Format;
     use crate::baseline::{Baseline, Importer};
@@ -243,22 +243,7 @@ mod tests {
         for &n in threads {
             let mut file = File::open(&path).unwrap();
             assert!(splits(&mut file, &options(n)), "{n} threads");
-            let many = import_path(&path, n);
-            assert_eq!(one.segments.len(), many.segments.len());
-            for (a, b) in one.segments.iter().zip(&many.segments) {
-                assert_eq!(
-                    summary(a),
-                    summary(b),
-                    "{n} threads, {} {:?}",
-                    a.page,
-                    a.segment
-                );
-            }
-            let (a, b) = (&one.provenance.sources[0], &many.provenance.sources[0]);
-            assert_eq!(
-                serde_json::to_value(a).unwrap(),
-                serde_json::to_value(b).unwrap()
-            );
+            assert_same(&one, &import_path(&path, n), n);
         }
     }
 
