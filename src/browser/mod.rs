@@ -172,11 +172,12 @@ impl Browser {
                 endpoint: self.endpoint.clone(),
                 reason: e.to_string(),
             })?;
-        let session = Session {
-            client,
-            _profile: profile,
-        };
-        session.configure(spec).await?;
+        let session = Session { client, profile };
+        if let Err(e) = session.configure(spec).await {
+            // Close it properly (browser gone, profile deleted) before failing.
+            let _ = session.close().await;
+            return Err(e);
+        }
         if self.version.get().is_none() {
             if let Some(v) = session.user_agent_version().await {
                 let _ = self.version.set(v);
@@ -193,11 +194,81 @@ impl Browser {
     }
 }
 
+/// Deletes a closed session's profile once the browser's processes have
+/// exited (`pids`, taken before closing). Chromium's helpers outlive the
+/// browser by a moment, and its network service writes its state and cache
+/// index into the profile as it exits, which would leave a half-deleted
+/// directory behind.
+async fn remove_profile(profile: tempfile::TempDir, pids: Vec<u32>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|&p| running(p)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let path = profile.keep();
+    for _ in 0..3 {
+        if std::fs::remove_dir_all(&path).is_ok() || !path.exists() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The state letter and parent of process `pid`, from `/proc/<pid>/stat`.
+fn proc_stat(pid: u32) -> Option<(char, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (command) S ppid …": the command may hold spaces and parentheses.
+    let mut rest = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    Some((state, rest.next()?.parse().ok()?))
+}
+
+/// Whether `pid` still runs (an exited process waiting to be reaped does not).
+fn running(pid: u32) -> bool {
+    proc_stat(pid).is_some_and(|(state, _)| state != 'Z' && state != 'X')
+}
+
+/// The processes of the browser using profile `dir` and all their
+/// descendants (Linux; elsewhere none, and the profile is deleted at once).
+fn browser_processes(dir: &std::path::Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let pids: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    let mut found: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|cmd| cmd.windows(needle.len()).any(|w| w == needle))
+        })
+        .collect();
+    let parents: Vec<(u32, u32)> = pids
+        .iter()
+        .filter_map(|&p| Some((p, proc_stat(p)?.1)))
+        .collect();
+    // Children of found processes, until none is new.
+    loop {
+        let more: Vec<u32> = parents
+            .iter()
+            .filter(|(p, parent)| found.contains(parent) && !found.contains(p))
+            .map(|(p, _)| *p)
+            .collect();
+        if more.is_empty() {
+            return found;
+        }
+        found.extend(more);
+    }
+}
+
 /// One WebDriver session with its own temporary profile (deleted on drop).
 /// Dropping the last handle also ends the WebDriver session.
 pub struct Session {
     client: Client,
-    _profile: Option<tempfile::TempDir>,
+    profile: Option<tempfile::TempDir>,
 }
 
 impl Session {
@@ -243,12 +314,22 @@ impl Session {
             .map_err(|e| BrowserError::command("taking a screenshot", e))
     }
 
-    /// Ends the session (and with it the browser).
+    /// Ends the session (and with it the browser), then deletes its profile.
     pub async fn close(self) -> Result<(), BrowserError> {
-        self.client
+        let pids = self
+            .profile
+            .as_ref()
+            .map(|p| browser_processes(p.path()))
+            .unwrap_or_default();
+        let closed = self
+            .client
             .close()
             .await
-            .map_err(|e| BrowserError::command("closing the browser session", e))
+            .map_err(|e| BrowserError::command("closing the browser session", e));
+        if let Some(profile) = self.profile {
+            remove_profile(profile, pids).await;
+        }
+        closed
     }
 
     async fn configure(&self, spec: &SessionSpec) -> Result<(), BrowserError> {

@@ -112,7 +112,14 @@ fn a_normal_run_leaves_no_browser_behind() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let left = processes_using(tmp.path());
+    // Chromium's helper processes may take a moment to exit after the
+    // browser is closed; one still there after a few seconds is left behind.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut left = processes_using(tmp.path());
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        left = processes_using(tmp.path());
+    }
     assert!(left.is_empty(), "browser processes left behind: {left:#?}");
     // Temporary profiles are deleted, not just abandoned.
     let profiles: Vec<_> = std::fs::read_dir(tmp.path())
@@ -124,5 +131,9 @@ fn a_normal_run_leaves_no_browser_behind() {
                 .starts_with("rumcheck-profile-")
         })
         .collect();
-    assert!(profiles.is_empty(), "profiles left: {profiles:?}");
+    assert!(
+        profiles.is_empty(),
+        "profiles left: {profiles:?}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
