@@ -21,7 +21,7 @@ pub const N_METRICS: usize = Metric::ALL.len();
 
 /// Buffered updates per group before they are applied (fewer when there
 /// are many groups, see the accumulator). Small enough that the buffers of
-/// a hundred groups stay in a core's L2 cache: 512 imported 1 M rows 3 %
+/// a hundred groups stay in a core's L2 cache: 512 imported 1 M rows 2–4 %
 /// faster than 4 096 or 64 (`perf stat`, one thread).
 pub const FLUSH_AT: usize = 512;
 
