@@ -81,11 +81,10 @@ pub fn import_file(
         return Ok(());
     };
     let cols = resolve(&headers, opts, &name)?;
-    let (data, first_line) = (rdr.offset(), rdr.line());
+    let (data, first_line, delimiter) = (rdr.offset(), rdr.line(), rdr.delimiter());
     let n = opts
         .thread_count()
-        .min((len.saturating_sub(data) / SPAN_MIN).max(1) as usize)
-        .max(1);
+        .min((len.saturating_sub(data) / SPAN_MIN).max(1) as usize);
     let starts = span_starts(path, data..len, n).map_err(io)?;
     let read = |k: usize| {
         let range = starts[k]..starts.get(k + 1).copied().unwrap_or(len);
@@ -94,7 +93,7 @@ pub fn import_file(
             range,
             first_line: if k == 0 { first_line } else { 1 },
             first_view: (k as u64) << VIEW_BITS,
-            delimiter: rdr.delimiter(),
+            delimiter,
             width: headers.len(),
         };
         span.read(&cols, opts, &name)
