@@ -10,12 +10,14 @@
 pub mod app;
 pub mod baseline;
 pub mod browser;
+pub mod calibrate;
 pub mod cli;
 pub mod collect;
 pub mod demo;
 pub mod exit;
 pub mod gate;
 pub mod metric;
+pub mod projection;
 pub mod report;
 pub mod run;
 pub mod sample;

@@ -28,6 +28,9 @@ pub struct Sample {
     /// Variant: `candidate`, `reference`, or a third-party failure mode.
     #[serde(default = "default_variant")]
     pub variant: String,
+    /// The calibration tier the visit ran in (calibrated profiles only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<u32>,
     /// The URL visited.
     pub url: String,
     /// Whether the visit produced metrics.
@@ -124,6 +127,7 @@ impl Sample {
             page: page.to_string(),
             profile: profile.to_string(),
             variant: default_variant(),
+            tier: None,
             url: url.to_string(),
             ok: false,
             error: Some(error),

@@ -17,7 +17,7 @@ use std::time::Duration;
 pub const DOWNLOAD_BYTES: usize = 500 * 1024;
 
 /// Requested vs measured conditions of one profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Calibration {
     /// Profile name.
     pub profile: String,

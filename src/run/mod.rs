@@ -7,7 +7,7 @@ mod steps;
 pub mod summary;
 mod visit;
 
-pub use plan::{Job, SessionSetup};
+pub use plan::{Job, SessionSetup, TierSlot};
 pub use steps::StepError;
 pub use visit::now_rfc3339;
 
@@ -66,12 +66,17 @@ pub struct SampleSink {
 impl SampleSink {
     /// Creates (truncates) `dir/samples.ndjson`, creating `dir` if needed.
     pub fn create(dir: &Path) -> Result<Self, RunError> {
+        Self::create_named(dir, "samples.ndjson")
+    }
+
+    /// Creates (truncates) `dir/name`, creating `dir` if needed.
+    pub fn create_named(dir: &Path, name: &str) -> Result<Self, RunError> {
         let fail = |path: &Path, source| RunError::Output {
             path: path.to_path_buf(),
             source,
         };
         std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
-        let path = dir.join("samples.ndjson");
+        let path = dir.join(name);
         let file = File::create(&path).map_err(|e| fail(&path, e))?;
         Ok(SampleSink {
             path,

@@ -22,6 +22,13 @@ pub struct SessionSetup {
     /// The shaping proxy each session gets (one per session, so concurrent
     /// browsers never share a bandwidth budget).
     pub proxy: Option<crate::throttle::ProxyConfig>,
+    /// The calibration tier this setup stands for (calibrated profiles):
+    /// run `r` of a page uses tier `r mod of`, so every tier gets the same
+    /// share of runs, for candidate and reference alike.
+    pub tier: Option<TierSlot>,
+    /// Only these scenario pages run under this setup (a calibrated tier is
+    /// fitted per page); `None` means every page.
+    pub pages: Option<Vec<usize>>,
 }
 
 impl SessionSetup {
@@ -45,7 +52,26 @@ impl SessionSetup {
             proxy: profile
                 .needs_proxy()
                 .then(|| crate::throttle::ProxyConfig::from_profile(profile)),
+            tier: None,
+            pages: None,
         }
+    }
+}
+
+/// One tier of a calibrated profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierSlot {
+    /// Tier index (0-based), recorded in samples.
+    pub index: u32,
+    /// Number of tiers of the profile.
+    pub of: u32,
+}
+
+impl SessionSetup {
+    /// Whether this setup runs `page` in run `run`.
+    pub fn runs(&self, run: u32, page: usize) -> bool {
+        self.pages.as_ref().is_none_or(|p| p.contains(&page))
+            && self.tier.is_none_or(|t| t.of == 0 || run % t.of == t.index)
     }
 }
 
@@ -95,14 +121,14 @@ pub struct Job {
     pub setup: Arc<SessionSetup>,
 }
 
-/// Expands `runs` × pages × setups, run-major: every page and setup gets
+/// Expands `runs` × pages × setups (a tiered setup only in its runs), run-major: every page and setup gets
 /// visit `r` before any gets visit `r + 1`, so a slow trend in the host
 /// shifts all groups alike instead of biasing the last ones.
 pub fn plan(runs: std::ops::Range<u32>, pages: usize, setups: &[Arc<SessionSetup>]) -> Vec<Job> {
     let mut jobs = Vec::with_capacity(runs.len() * pages * setups.len());
     for run in runs {
         for page in 0..pages {
-            for setup in setups {
+            for setup in setups.iter().filter(|s| s.runs(run, page)) {
                 jobs.push(Job {
                     run,
                     page,

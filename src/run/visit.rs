@@ -312,6 +312,7 @@ async fn check_navigation(session: &Session, url: &str) -> Result<Option<String>
 fn failed(job: &Job, leg: &Leg<'_>, error: String) -> Sample {
     let mut s = Sample::failed(job.run, &leg.name, &job.setup.profile, &leg.url, error);
     s.variant = job.setup.variant.clone();
+    s.tier = job.setup.tier.map(|t| t.index);
     s.started_at = now_rfc3339();
     s
 }

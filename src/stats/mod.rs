@@ -23,6 +23,7 @@
 //! | [`bootstrap`] | seeded percentile bootstrap |
 //! | [`holm`] | Holm–Bonferroni step-down adjustment |
 //! | [`sequential`] | alpha-spending boundaries for group-sequential (adaptive) sampling |
+//! | [`stratified`] | van Elteren's stratified rank-sum test (calibration tiers as strata) |
 //! | [`normal`] | the standard normal distribution (via statrs) |
 
 pub mod binomial;
@@ -33,6 +34,7 @@ pub mod mann_whitney;
 pub mod normal;
 pub mod quantile;
 pub mod sequential;
+pub mod stratified;
 
 use serde::Serialize;
 
@@ -43,6 +45,7 @@ pub use holm::holm;
 pub use mann_whitney::{Alternative, MannWhitney, Method, mann_whitney};
 pub use quantile::{QuantileEstimate, quantile, quantile_ci, quantile_sign_test};
 pub use sequential::{Spending, SpendingPlan};
+pub use stratified::{Stratified, van_elteren};
 
 /// A confidence interval. Unbounded sides are `-∞` / `+∞`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
