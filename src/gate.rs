@@ -15,7 +15,9 @@
 
 use crate::baseline::{Baseline, ImportError, SegmentKey, read_baseline};
 use crate::browser::BrowserOptions;
+use crate::calibrate::{CalibrationError, CalibrationFile};
 use crate::exit;
+use crate::projection::TierLayout;
 use crate::run::{Job, RunError, RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
 use crate::sample::{Sample, SampleError, read_samples};
 use crate::scenario::{self, LoadedScenario, ScenarioError, Step};
@@ -41,6 +43,21 @@ pub enum GateError {
     /// A verdict option is invalid.
     #[error(transparent)]
     Options(#[from] OptionsError),
+    /// A calibration file is unusable.
+    #[error(transparent)]
+    Calibration(#[from] CalibrationError),
+    /// A calibration does not cover the profile that names it.
+    #[error(
+        "{file} has no tiers for profile \"{profile}\" (it calibrates: {has})\n  hint: run `rumcheck calibrate` with this scenario, or remove the profile's `calibration`"
+    )]
+    CalibrationProfile {
+        /// The calibration file.
+        file: String,
+        /// The profile.
+        profile: String,
+        /// Profiles it has.
+        has: String,
+    },
     /// A reference URL is invalid.
     #[error(
         "--reference-url {0:?} is not a valid http(s) URL\n  hint: pass the production build's base URL, e.g. https://shop.example.com"
@@ -111,6 +128,7 @@ pub struct Gate {
     baseline: Option<PathBuf>,
     reference_samples: Option<PathBuf>,
     reference_url: Option<String>,
+    calibration: Option<PathBuf>,
     runs: Option<Runs>,
     verdict: VerdictOptions,
     run: RunOptions,
@@ -145,6 +163,7 @@ impl Gate {
             baseline: None,
             reference_samples: None,
             reference_url: None,
+            calibration: None,
             runs: None,
             verdict: VerdictOptions::default(),
             run: RunOptions {
@@ -172,6 +191,13 @@ impl Gate {
     /// Measure this base URL (the production build) interleaved with the candidate.
     pub fn reference_url(mut self, url: impl Into<String>) -> Gate {
         self.reference_url = Some(url.into());
+        self
+    }
+
+    /// Use this calibration (`rumcheck calibrate`) for every profile it
+    /// covers, instead of the profiles' own `calibration` files.
+    pub fn calibration(mut self, path: impl AsRef<Path>) -> Gate {
+        self.calibration = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -223,7 +249,10 @@ impl Gate {
             })
             .transpose()?;
         let judged = baseline.is_some() || reference.is_some() || reference_url.is_some();
-        let setups = setups(&self.scenario, reference_url.as_ref());
+        let calibrations = self.calibrations()?;
+        let setups = setups(&self.scenario, reference_url.as_ref(), &calibrations);
+        let calibrated = calibrated_layouts(&calibrations);
+        let mut gate_notes: Vec<String> = Vec::new();
         let segments: BTreeMap<String, SegmentKey> = self
             .scenario
             .scenario
@@ -248,6 +277,7 @@ impl Gate {
                     baseline: b,
                     segments: &segments,
                     pages: &pages,
+                    calibrated: Some(&calibrated),
                 }),
             };
             match level {
@@ -300,11 +330,17 @@ impl Gate {
                 (true, Some(plan), Some(look)) => Some(judge(&samples, Some((plan, look)))),
                 (true, _, _) => Some(judge(&samples, None)),
             };
-            let (verdict, stop) = match step {
+            let (mut verdict, stop) = match step {
                 None => (None, last),
                 Some(sequential::Step::Stop(result)) => (Some(result), true),
                 Some(sequential::Step::Continue { provisional, .. }) => (Some(provisional), last),
             };
+            if gate_notes.is_empty() {
+                gate_notes = calibration_notes(&calibrations, runner.browser_version());
+            }
+            if let Some(v) = verdict.as_mut() {
+                v.notes.extend(gate_notes.iter().cloned());
+            }
             // With fixed runs the verdict only counts once every run is in.
             let stop = stop && (plan_auto.is_some() || last);
             if let Some(f) = self.observer.as_mut() {
@@ -345,26 +381,131 @@ fn runs_cap(runs: Runs) -> u32 {
 
 /// One setup per profile for the candidate, and per profile for the
 /// reference build when one is measured alongside (interleaved in the plan).
-pub fn setups(scenario: &LoadedScenario, reference: Option<&url::Url>) -> Vec<Arc<SessionSetup>> {
+/// A calibrated profile gets one setup per page × tier instead: run `r` of a
+/// page runs in tier `r mod K`, for both builds alike.
+pub fn setups(
+    scenario: &LoadedScenario,
+    reference: Option<&url::Url>,
+    calibrations: &BTreeMap<String, CalibrationFile>,
+) -> Vec<Arc<SessionSetup>> {
     let v = scenario.scenario.viewport;
+    let variants: Vec<(&str, Option<url::Url>)> = std::iter::once(("candidate", None))
+        .chain(reference.map(|u| ("reference", Some(u.clone()))))
+        .collect();
     let mut out = Vec::new();
     for profile in &scenario.scenario.profiles {
-        out.push(Arc::new(SessionSetup::for_profile(
-            profile,
-            "candidate",
-            None,
-            (v.width, v.height),
-        )));
-        if let Some(url) = reference {
-            out.push(Arc::new(SessionSetup::for_profile(
-                profile,
-                "reference",
-                Some(url.clone()),
-                (v.width, v.height),
-            )));
+        let file = calibrations.get(&profile.name);
+        let mut plain_pages = Vec::new();
+        for (i, page) in scenario.scenario.pages.iter().enumerate() {
+            let Some(entry) = file.and_then(|f| f.entry(&profile.name, &page.name)) else {
+                plain_pages.push(i);
+                continue;
+            };
+            let of = entry.tiers.len() as u32;
+            for (k, tier) in entry.tiers.iter().enumerate() {
+                let tiered = tier.profile(profile);
+                for (variant, base) in &variants {
+                    let mut s = SessionSetup::for_profile(
+                        &tiered,
+                        variant,
+                        base.clone(),
+                        (v.width, v.height),
+                    );
+                    s.tier = Some(crate::run::TierSlot {
+                        index: k as u32,
+                        of,
+                    });
+                    s.pages = Some(vec![i]);
+                    out.push(Arc::new(s));
+                }
+            }
+        }
+        if plain_pages.is_empty() {
+            continue;
+        }
+        let only = (plain_pages.len() < scenario.scenario.pages.len()).then_some(plain_pages);
+        for (variant, base) in &variants {
+            let mut s =
+                SessionSetup::for_profile(profile, variant, base.clone(), (v.width, v.height));
+            s.pages = only.clone();
+            out.push(Arc::new(s));
         }
     }
     out
+}
+
+/// (profile, page) → tier layout of every calibrated page.
+pub fn calibrated_layouts(
+    calibrations: &BTreeMap<String, CalibrationFile>,
+) -> BTreeMap<(String, String), Vec<TierLayout>> {
+    calibrations
+        .iter()
+        .flat_map(|(profile, file)| {
+            file.entries
+                .iter()
+                .filter(move |e| &e.profile == profile)
+                .map(|e| ((e.profile.clone(), e.page.clone()), e.layout()))
+        })
+        .collect()
+}
+
+/// Warnings when a calibration was made on another host or browser.
+fn calibration_notes(
+    calibrations: &BTreeMap<String, CalibrationFile>,
+    browser: &str,
+) -> Vec<String> {
+    let mut notes: Vec<String> = calibrations
+        .values()
+        .flat_map(|f| f.mismatch(browser))
+        .collect();
+    notes.sort();
+    notes.dedup();
+    notes
+}
+
+impl Gate {
+    /// Profile name → its calibration: `--calibration` for every profile it
+    /// covers, else the profile's own `calibration` file (relative to the
+    /// scenario).
+    fn calibrations(&self) -> Result<BTreeMap<String, CalibrationFile>, GateError> {
+        let mut out = BTreeMap::new();
+        let profiles = &self.scenario.scenario.profiles;
+        if let Some(path) = &self.calibration {
+            let file = CalibrationFile::read(path)?;
+            for p in profiles {
+                if file.profiles().contains(&p.name.as_str()) {
+                    out.insert(p.name.clone(), file.clone());
+                }
+            }
+            if out.is_empty() {
+                return Err(GateError::CalibrationProfile {
+                    file: path.display().to_string(),
+                    profile: profiles
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    has: file.profiles().join(", "),
+                });
+            }
+            return Ok(out);
+        }
+        let dir = self.scenario.path.parent().unwrap_or(Path::new("."));
+        for p in profiles {
+            let Some(name) = &p.calibration else { continue };
+            let path = dir.join(name);
+            let file = CalibrationFile::read(&path)?;
+            if !file.profiles().contains(&p.name.as_str()) {
+                return Err(GateError::CalibrationProfile {
+                    file: path.display().to_string(),
+                    profile: p.name.clone(),
+                    has: file.profiles().join(", "),
+                });
+            }
+            out.insert(p.name.clone(), file);
+        }
+        Ok(out)
+    }
 }
 
 /// Sample page name → baseline page key, for pages and journey legs.

@@ -29,6 +29,8 @@ pub struct CompareOptions {
     pub pages: BTreeMap<String, String>,
     /// The verdict's options.
     pub verdict: VerdictOptions,
+    /// Calibrated (profile, page) → tiers (`--calibration`): field rows are projected.
+    pub calibrated: BTreeMap<(String, String), Vec<crate::projection::TierLayout>>,
 }
 
 impl CompareOptions {
@@ -68,7 +70,15 @@ impl CompareOptions {
             let (profile, key) = parse_segment(s).map_err(Failure::usage)?;
             segments.insert(profile, key);
         }
+        let mut calibrated = BTreeMap::new();
+        if let Some(path) = &args.calibration {
+            let file = crate::calibrate::CalibrationFile::read(path).map_err(Failure::usage)?;
+            for e in &file.entries {
+                calibrated.insert((e.profile.clone(), e.page.clone()), e.layout());
+            }
+        }
         Ok(CompareOptions {
+            calibrated,
             candidate: args.candidate.clone(),
             reference: args.reference.clone(),
             baseline: args.baseline.clone(),
@@ -135,6 +145,7 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
             baseline: b,
             segments: &options.segments,
             pages: &options.pages,
+            calibrated: Some(&options.calibrated),
         }),
     };
     let gate = verdict::judge(&inputs, &options.verdict);

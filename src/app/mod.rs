@@ -7,6 +7,7 @@ use crate::exit::Failure;
 
 mod baseline;
 mod calibrate;
+mod calibrate_field;
 mod compare;
 mod init;
 mod profiles;
@@ -20,6 +21,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Init(args) => init::main(args),
         Command::Run(args) => with_runtime(|| run::run(args)),
         Command::Demo(args) => with_runtime(|| run::demo(args)),
+        Command::Calibrate(args) => with_runtime(|| calibrate_field::main(args)),
         Command::CalibrateHost(args) => with_runtime(|| calibrate::main(args)),
         Command::Profiles => profiles::main(),
     };

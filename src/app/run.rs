@@ -141,6 +141,9 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(r) = &args.reference_samples {
         gate = gate.reference_samples(r);
     }
+    if let Some(c) = &args.calibration {
+        gate = gate.calibration(c);
+    }
     if let Some(u) = &args.reference_url {
         gate = gate.reference_url(u);
     }

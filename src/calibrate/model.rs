@@ -187,6 +187,24 @@ impl CalibrationFile {
     }
 }
 
+impl Tier {
+    /// `base` under this tier's conditions, through the shaping proxy.
+    pub fn profile(&self, base: &crate::throttle::Profile) -> crate::throttle::Profile {
+        crate::throttle::Profile {
+            network: Some(crate::throttle::NetworkConditions {
+                rtt_ms: self.rtt_ms,
+                down_kbps: self.down_kbps,
+                up_kbps: self.up_kbps,
+                loss: 0.0,
+                jitter_ms: 0.0,
+            }),
+            cpu_slowdown: self.cpu_slowdown,
+            engine: crate::throttle::Engine::Proxy,
+            ..base.clone()
+        }
+    }
+}
+
 impl CalibratedPage {
     /// The tiers as the projection sees them.
     pub fn layout(&self) -> Vec<TierLayout> {

@@ -29,9 +29,14 @@ pub struct CompareArgs {
     /// Minimum valid visits per page and variant; fewer makes the gate inconclusive.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub min_valid: usize,
-    /// Field check: how far the lab p75 may exceed the field p75 (0.1 = 10 %).
+    /// Projected field rows: how much real users' p75 may worsen before it
+    /// counts as a regression (0.1 = 10 %, with the metric's absolute floor).
     #[arg(long, value_name = "FRACTION", default_value_t = 0.10)]
     pub field_tolerance: f64,
+    /// Calibration (`rumcheck calibrate`): field rows of calibrated profiles
+    /// are projected onto real users from the samples' tiers.
+    #[arg(long, value_name = "CALIBRATION.json")]
+    pub calibration: Option<PathBuf>,
     /// The scenario the samples came from: maps its profiles to field segments
     /// and its pages to baseline page keys (`field_page`, or the path with ids folded).
     #[arg(long, value_name = "SCENARIO")]

@@ -31,6 +31,8 @@ pub enum Command {
     Baseline(baseline::BaselineCommand),
     /// Write a starter scenario for a URL and print the next commands.
     Init(InitArgs),
+    /// Fit lab tiers (RTT, bandwidth, CPU) so the production build reproduces real users' TTFB/FCP/LCP distribution.
+    Calibrate(CalibrateFieldArgs),
     /// Measure how faithfully this machine reproduces profiles (requested vs measured RTT, bandwidth, CPU).
     CalibrateHost(CalibrateArgs),
     /// List the network, device and profile presets a scenario's `[[profile]]` can name.
@@ -43,6 +45,38 @@ pub struct CalibrateArgs {
     /// Calibrate this scenario's profiles (default: lighthouse-mobile, lighthouse-desktop and the 4g network).
     #[arg(value_name = "SCENARIO")]
     pub scenario: Option<std::path::PathBuf>,
+    /// Browser options.
+    #[command(flatten)]
+    pub browser: run::BrowserArgs,
+}
+
+/// `rumcheck calibrate SCENARIO --baseline B.json -o calibration.json`.
+#[derive(Debug, clap::Args)]
+pub struct CalibrateFieldArgs {
+    /// The scenario whose pages and profiles are calibrated.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: std::path::PathBuf,
+    /// The real-user baseline to reproduce (`rumcheck baseline import` or `fetch-crux`).
+    #[arg(long, value_name = "BASELINE.json")]
+    pub baseline: std::path::PathBuf,
+    /// The production build to fit (default: the scenario's base_url).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Where to write the calibration.
+    #[arg(short, long, value_name = "FILE", default_value = "calibration.json")]
+    pub output: std::path::PathBuf,
+    /// Tiers per profile: quantile bands of the field (2–9).
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    pub tiers: usize,
+    /// Visits per probe (their median is the probe's value).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub visits: usize,
+    /// Refine rounds after the design round.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub rounds: usize,
+    /// A tier stops searching once every metric is within this relative error.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
+    pub tolerance: f64,
     /// Browser options.
     #[command(flatten)]
     pub browser: run::BrowserArgs,

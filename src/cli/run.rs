@@ -78,6 +78,10 @@ pub struct RunArgs {
     /// candidate, as the lab reference.
     #[arg(long, value_name = "URL", conflicts_with = "reference_samples")]
     pub reference_url: Option<String>,
+    /// Calibration (`rumcheck calibrate`) for every profile it covers:
+    /// visits are spread over its tiers and field rows are projected onto real users.
+    #[arg(long, value_name = "CALIBRATION.json")]
+    pub calibration: Option<PathBuf>,
     /// Judging.
     #[command(flatten)]
     pub gate: GateArgs,

@@ -5,6 +5,7 @@
 
 use super::{DemoKnobs, DemoServer, serve};
 use crate::baseline::{Baseline, Format, ImportError, ImportOptions, Importer};
+use crate::calibrate::{self, CalibrateOptions};
 use crate::gate::{Gate, GateError, Runs};
 use crate::run::RunOptions;
 use crate::scenario::{LoadedScenario, ScenarioError, parse};
@@ -28,6 +29,10 @@ pub fn baseline() -> Result<Baseline, ImportError> {
     importer.read("demo/field.csv", FIELD_CSV.as_bytes())?;
     importer.finish()
 }
+
+/// Tiers of the demo's quick calibration: a run count that is a multiple
+/// gives every tier the same visits.
+pub const QUICK_TIERS: usize = 3;
 
 /// The two running builds of the demo shop.
 pub struct Builds {
@@ -74,9 +79,49 @@ pub async fn prepare(
                 source: e,
             })
         })?;
+    // A quick calibration of the reference ("production") build against the
+    // bundled field data, so the field rows are projected onto real users.
+    let calibration_path = options.out_dir.join("demo-calibration.json");
+    let b = baseline().map_err(GateError::Baseline)?;
+    let mut quick = CalibrateOptions::new(options.clone(), "demo/field.csv");
+    quick.tiers = QUICK_TIERS;
+    quick.visits = 1;
+    quick.rounds = 2;
+    quick.host_probe = false;
+    quick.base_url = url::Url::parse(&reference.base_url()).ok();
+    if !options.quiet {
+        eprintln!(
+            "rumcheck demo: calibrating the reference build to the bundled field data (quick: {QUICK_TIERS} tiers, 1 visit a probe)…"
+        );
+    }
+    let file = calibrate::calibrate(&scenario, &b, &quick)
+        .await
+        .map_err(|e| match e {
+            calibrate::CalibrateError::Run(r) => GateError::Run(r),
+            other => GateError::Run(crate::run::RunError::Output {
+                path: calibration_path.clone(),
+                source: std::io::Error::other(other.to_string()),
+            }),
+        })?;
+    if !options.quiet {
+        eprint!("{}", calibrate::render(&file));
+    }
+    std::fs::write(
+        &calibration_path,
+        serde_json::to_vec_pretty(&file)
+            .map_err(std::io::Error::other)
+            .unwrap_or_default(),
+    )
+    .map_err(|e| {
+        GateError::Run(crate::run::RunError::Output {
+            path: calibration_path.clone(),
+            source: e,
+        })
+    })?;
     let mut gate = Gate::from_scenario(scenario)
         .baseline(&baseline_path)
         .reference_url(reference.base_url())
+        .calibration(&calibration_path)
         .run_options(options);
     if let Some(n) = runs {
         gate = gate.runs(Runs::Fixed(n));

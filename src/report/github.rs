@@ -55,7 +55,7 @@ pub fn annotations_for(verdict: &Verdict) -> String {
         let level = match c.outcome {
             OutcomeKind::Regressed | OutcomeKind::Inconclusive => "error",
             OutcomeKind::Warning => "warning",
-            OutcomeKind::Improved | OutcomeKind::NoChange => continue,
+            OutcomeKind::Improved | OutcomeKind::NoChange | OutcomeKind::NotComparable => continue,
         };
         let title = format!(
             "rumcheck: {} {} · {} · {} vs {}",

@@ -109,7 +109,10 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
                     ">\n      <error type=\"inconclusive\" message=\"{message}\">{detail}</error>\n    </testcase>"
                 );
             }
-            OutcomeKind::Warning | OutcomeKind::Improved | OutcomeKind::NoChange => {
+            OutcomeKind::Warning
+            | OutcomeKind::Improved
+            | OutcomeKind::NoChange
+            | OutcomeKind::NotComparable => {
                 let _ = writeln!(
                     out,
                     ">\n      <system-out>{}: {detail}</system-out>\n    </testcase>",

@@ -33,6 +33,7 @@ fn icon(o: OutcomeKind) -> &'static str {
         OutcomeKind::Warning => "⚠️",
         OutcomeKind::Improved => "✅",
         OutcomeKind::NoChange => "➖",
+        OutcomeKind::NotComparable => "ℹ️",
     }
 }
 
@@ -60,7 +61,12 @@ pub fn render(results: &Results) -> String {
             let changed: Vec<&ComparisonRecord> = v
                 .comparisons
                 .iter()
-                .filter(|c| c.outcome != OutcomeKind::NoChange)
+                .filter(|c| {
+                    !matches!(
+                        c.outcome,
+                        OutcomeKind::NoChange | OutcomeKind::NotComparable
+                    )
+                })
                 .collect();
             if !changed.is_empty() {
                 let mut sorted = changed;

@@ -217,6 +217,9 @@ pub enum OutcomeKind {
     NoChange,
     /// Could not decide.
     Inconclusive,
+    /// Information only (lab vs field without calibration): never judged.
+    #[serde(rename = "info")]
+    NotComparable,
 }
 
 impl OutcomeKind {
@@ -228,6 +231,7 @@ impl OutcomeKind {
             OutcomeKind::Warning => "warning",
             OutcomeKind::NoChange => "no change",
             OutcomeKind::Inconclusive => "INCONCLUSIVE",
+            OutcomeKind::NotComparable => "info",
         }
     }
 
@@ -239,6 +243,7 @@ impl OutcomeKind {
             OutcomeKind::Warning => "warning",
             OutcomeKind::NoChange => "no_change",
             OutcomeKind::Inconclusive => "inconclusive",
+            OutcomeKind::NotComparable => "info",
         }
     }
 }
@@ -263,7 +268,7 @@ pub struct ComparisonRecord {
     pub profile: String,
     /// Metric.
     pub metric: Metric,
-    /// `reference` or `field`.
+    /// `reference`, `projected_field`, or `field` (information only).
     pub against: String,
     /// Decision.
     pub outcome: OutcomeKind,
@@ -296,6 +301,93 @@ pub struct ComparisonRecord {
     /// Caveats.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Projected-field rows: today's and the projected real-user distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projection: Option<ProjectionRecord>,
+}
+
+/// The projected field distribution of a `projected_field` row (see
+/// `verdict::ProjectedField` and `docs/statistics.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionRecord {
+    /// Field p75 today.
+    pub today_p75: f64,
+    /// Projected p75 after the change.
+    pub projected_p75: f64,
+    /// Interval of the projected p75.
+    pub interval: IntervalRecord,
+    /// Share of good visits today.
+    pub good_today: Option<f64>,
+    /// Projected share of good visits.
+    pub good_projected: Option<f64>,
+    /// Interval of the projected good share.
+    pub good_interval: Option<IntervalRecord>,
+    /// The metric's web-vitals "good" limit.
+    pub good_limit: Option<f64>,
+    /// LCP, INP or CLS: the p75 decides the Core Web Vitals assessment.
+    pub core_web_vital: bool,
+    /// Passes the assessment today.
+    pub passes_today: Option<bool>,
+    /// Projected p75 above the good limit.
+    pub fails_projected: Option<bool>,
+    /// Passes today and the whole projected interval is above the limit.
+    pub flips: bool,
+    /// `scale` or `shift`: how the lab change was carried to real users.
+    pub transfer: String,
+    /// Per tier: its field level, weight, lab change and visits.
+    pub tiers: Vec<TierChangeRecord>,
+    /// The field's n, when its sampling error is in the interval.
+    pub field_n: Option<u64>,
+    /// `sketch` or `log-normal-from-bins`.
+    pub field_source: String,
+}
+
+/// The change measured in one calibration tier.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TierChangeRecord {
+    /// The field quantile level the tier stands for.
+    pub quantile: f64,
+    /// Its weight.
+    pub weight: f64,
+    /// Relative change (scale) or shift.
+    pub change: f64,
+    /// Candidate visits.
+    pub n_candidate: usize,
+    /// Reference visits.
+    pub n_reference: usize,
+}
+
+impl From<&crate::verdict::ProjectedField> for ProjectionRecord {
+    fn from(f: &crate::verdict::ProjectedField) -> Self {
+        let p = &f.projection;
+        ProjectionRecord {
+            today_p75: p.today_p75,
+            projected_p75: p.projected_p75,
+            interval: interval(&p.interval),
+            good_today: p.good_today,
+            good_projected: p.good_projected,
+            good_interval: p.good_interval.as_ref().map(interval),
+            good_limit: f.good_limit,
+            core_web_vital: f.core_web_vital,
+            passes_today: f.passes_today,
+            fails_projected: f.fails_projected,
+            flips: f.flips,
+            transfer: serde_name(&p.transfer),
+            tiers: p
+                .tiers
+                .iter()
+                .map(|t| TierChangeRecord {
+                    quantile: t.quantile,
+                    weight: t.weight,
+                    change: t.change,
+                    n_candidate: t.n_candidate,
+                    n_reference: t.n_reference,
+                })
+                .collect(),
+            field_n: p.field_n,
+            field_source: serde_name(&p.field_source),
+        }
+    }
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -326,6 +418,7 @@ impl From<Outcome> for OutcomeKind {
             Outcome::Warning => OutcomeKind::Warning,
             Outcome::NoChange => OutcomeKind::NoChange,
             Outcome::Inconclusive => OutcomeKind::Inconclusive,
+            Outcome::NotComparable => OutcomeKind::NotComparable,
         }
     }
 }
@@ -352,6 +445,7 @@ impl From<&Comparison> for ComparisonRecord {
             p_adjusted: c.p_adjusted.and_then(finite),
             threshold: c.threshold.and_then(finite),
             notes: c.notes.clone(),
+            projection: c.projection.as_ref().map(ProjectionRecord::from),
         }
     }
 }

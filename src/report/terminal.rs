@@ -33,7 +33,7 @@ fn outcome_color(o: Outcome) -> &'static str {
         Outcome::Regressed => RED,
         Outcome::Improved => GREEN,
         Outcome::Warning | Outcome::Inconclusive => YELLOW,
-        Outcome::NoChange => DIM,
+        Outcome::NoChange | Outcome::NotComparable => DIM,
     }
 }
 
@@ -59,6 +59,7 @@ fn change(c: &Comparison) -> String {
         (Against::Reference, Some(e), None) => {
             format!("{}{}", if e < 0.0 { "−" } else { "+" }, m.format(e.abs()))
         }
+        (Against::ProjectedField, _, Some(r)) => format!("{:+.1} %", r * 100.0),
         (Against::Field, _, _) => match (c.candidate, c.reference) {
             (Some(lab), Some(field)) if field > 0.0 => {
                 format!("{:+.1} %", (lab / field - 1.0) * 100.0)
@@ -102,7 +103,8 @@ pub fn render(gate: &GateResult, color: bool) -> String {
                 c.metric.to_string(),
                 match c.against {
                     Against::Reference => "reference".into(),
-                    Against::Field => "field p75".into(),
+                    Against::Field => "field p75 (info)".into(),
+                    Against::ProjectedField => "projected field p75".into(),
                 },
                 value(c.metric, c.candidate, share),
                 value(c.metric, c.reference, share),

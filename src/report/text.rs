@@ -73,7 +73,7 @@ fn interval_text(i: &IntervalRecord, f: impl Fn(f64) -> String + Copy) -> String
 /// The change column: relative shift with its interval when known, else the
 /// absolute estimate.
 pub(crate) fn change(c: &ComparisonRecord) -> String {
-    if c.against == "reference" {
+    if c.against == "reference" || c.against == "projected_field" {
         if let Some(r) = c.relative {
             let mut s = percent(r);
             if let Some(i) = &c.relative_interval {
@@ -110,17 +110,23 @@ pub(crate) fn p(v: Option<f64>) -> String {
 
 /// All the numbers of a comparison on one line (JUnit messages, annotations).
 pub(crate) fn numbers(c: &ComparisonRecord) -> String {
-    let what = if c.against == "reference" {
-        "median"
-    } else {
-        "p75"
-    };
-    let mut parts = vec![format!(
-        "candidate {what} {} vs {} {}",
-        value(c, c.candidate),
-        c.against,
-        value(c, c.reference)
-    )];
+    let mut parts = vec![match c.against.as_str() {
+        "reference" => format!(
+            "candidate median {} vs reference {}",
+            value(c, c.candidate),
+            value(c, c.reference)
+        ),
+        "projected_field" => format!(
+            "projected real-user p75 {} vs today {}",
+            value(c, c.candidate),
+            value(c, c.reference)
+        ),
+        other => format!(
+            "lab p75 {} vs {other} {} (information only)",
+            value(c, c.candidate),
+            value(c, c.reference)
+        ),
+    }];
     parts.push(format!("change {}", change(c)));
     if c.p_value.is_some() {
         parts.push(format!("p {} (Holm {})", p(c.p_value), p(c.p_adjusted)));

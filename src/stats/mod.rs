@@ -45,7 +45,7 @@ pub use holm::holm;
 pub use mann_whitney::{Alternative, MannWhitney, Method, mann_whitney};
 pub use quantile::{QuantileEstimate, quantile, quantile_ci, quantile_sign_test};
 pub use sequential::{Spending, SpendingPlan};
-pub use stratified::{Stratified, van_elteren};
+pub use stratified::{Stratified, stratified_shift, van_elteren};
 
 /// A confidence interval. Unbounded sides are `-∞` / `+∞`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -11,6 +11,11 @@ pub enum ProfileError {
         "a [[profile]] has an empty `name`; give every profile a short unique name such as \"mobile\""
     )]
     EmptyName,
+    /// `calibration = ""`.
+    #[error(
+        "profile \"{0}\": `calibration` is empty; give the file written by `rumcheck calibrate`, e.g. calibration = \"calibration.json\", or remove the line"
+    )]
+    EmptyCalibration(String),
     /// Two profiles share a name.
     #[error("profile \"{0}\" is declared twice; profile names must be unique")]
     DuplicateName(String),

@@ -12,6 +12,7 @@
 //! engine = "proxy"                        # or "cdp"
 //! block = ["ads.example.com"]             # refused, as by an ad-blocker or an outage
 //! hang = ["*.slowcdn.example"]            # accepted, never answered
+//! calibration = "calibration.json"        # optional: tiers fitted by `rumcheck calibrate`
 //! ```
 
 use super::error::ProfileError;
@@ -140,6 +141,10 @@ pub struct ProfileSpec {
     /// Hosts that accept connections and never answer (proxy engine only).
     #[serde(default)]
     pub hang: Vec<String>,
+    /// A calibration file (`rumcheck calibrate`), relative to the scenario:
+    /// visits are spread over its tiers and field rows are projected.
+    #[serde(default)]
+    pub calibration: Option<String>,
 }
 
 /// A validated profile with presets resolved. Deserializing a `Profile`
@@ -164,6 +169,9 @@ pub struct Profile {
     pub block: Vec<HostPattern>,
     /// Hung hosts.
     pub hang: Vec<HostPattern>,
+    /// Calibration file as written in the scenario (relative to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl TryFrom<ProfileSpec> for Profile {
@@ -193,6 +201,7 @@ impl Profile {
             engine: Engine::Proxy,
             block: Vec::new(),
             hang: Vec::new(),
+            calibration: None,
         }
     }
 
@@ -296,6 +305,10 @@ impl ProfileSpec {
         };
         let block = hosts(&name, "block", &self.block)?;
         let hang = hosts(&name, "hang", &self.hang)?;
+        let calibration = self.calibration.map(|c| c.trim().to_string());
+        if calibration.as_deref() == Some("") {
+            return Err(ProfileError::EmptyCalibration(name));
+        }
         if self.engine == Engine::Cdp && !hang.is_empty() {
             return Err(ProfileError::HangNeedsProxy(name));
         }
@@ -308,6 +321,7 @@ impl ProfileSpec {
             engine: self.engine,
             block,
             hang,
+            calibration,
         })
     }
 }

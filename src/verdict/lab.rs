@@ -62,6 +62,55 @@ pub(crate) fn measure(
     c
 }
 
+/// [`measure`] for a calibrated profile: visits ran in tiers of very
+/// different speed, so the test is van Elteren's stratified rank test and
+/// the shift the median of within-tier differences (stratified bootstrap
+/// interval); pooling the tiers would bury the change in their spread.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn measure_stratified(
+    page: &str,
+    profile: &str,
+    metric: Metric,
+    x: &[Vec<f64>],
+    y: &[Vec<f64>],
+    options: &VerdictOptions,
+    level: f64,
+) -> Comparison {
+    let pooled = |v: &[Vec<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
+    let (px, py) = (pooled(x), pooled(y));
+    let mut c = measure(page, profile, metric, &px, &py, options, level);
+    if c.p_value.is_none() {
+        return c; // too few visits: the reason is set
+    }
+    let strata: Vec<(&[f64], &[f64])> = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| (a.as_slice(), b.as_slice()))
+        .collect();
+    let seed = xxhash_rust::xxh3::xxh3_64(format!("{page}\u{0}{profile}\u{0}{metric}").as_bytes());
+    c.test = TestKind::StratifiedRank;
+    match stats::van_elteren(&strata) {
+        Ok(t) => {
+            c.p_value = Some(t.p_greater);
+            c.p_improved = Some(t.p_less);
+        }
+        Err(_) => {
+            c.p_value = Some(1.0);
+            c.p_improved = Some(1.0);
+        }
+    }
+    if let Ok(shift) = stats::stratified_shift(&strata, level, 1000, seed, false) {
+        c.estimate = Some(shift.estimate);
+        c.interval = Some(shift.interval);
+    }
+    (c.relative, c.relative_interval) =
+        match stats::stratified_shift(&strata, level, 1000, seed, true) {
+            Ok(rel) => (Some(rel.estimate), Some(rel.interval)),
+            Err(_) => (None, None),
+        };
+    c
+}
+
 /// Sets outcome and reason once the Holm decisions are known.
 pub(crate) fn decide(c: &mut Comparison, worse_rejected: bool, better_rejected: bool) {
     let (Some(est), Some(ci), Some(th)) = (c.estimate, c.interval, c.threshold) else {

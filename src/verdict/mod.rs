@@ -15,11 +15,15 @@
 //!    matter (those become Warning, "real but small"). Not significant is
 //!    No change when the interval rules out a regression of twice the
 //!    threshold, Inconclusive otherwise (more runs needed).
-//! 2. **vs the field baseline segment** the profile maps to: exact sign test of
-//!    "lab p75 > field p75 × (1 + tolerance)" (with the order-statistic interval
-//!    of the lab p75), or for binned CrUX data the exact binomial test of the
-//!    lab's good share against the field's × (1 − tolerance). These tests join
-//!    the same Holm family as the reference tests.
+//! 2. **vs the field baseline segment** the profile maps to, *projected*
+//!    when the profile is calibrated ([`projected`]): the change measured in
+//!    the calibration's tiers is carried over to the real-user distribution,
+//!    tested with van Elteren's stratified rank test (tiers as strata) in the
+//!    same Holm family, and judged by the projected p75 and whether the Core
+//!    Web Vitals assessment flips. Without a calibration (or without a
+//!    reference build to project from) the lab-vs-field offset is shown for
+//!    information only ([`field`]): one lab condition is not a sample of the
+//!    field's mixture, so it cannot pass or fail a build.
 //!
 //! Failed visits count: a page × profile whose valid visits fall below the
 //! minimum makes the gate Inconclusive (exit 3), never Pass. So does a gate
@@ -34,6 +38,7 @@ mod field;
 mod lab;
 pub mod model;
 pub mod options;
+mod projected;
 pub mod sequential;
 pub mod simulate;
 
@@ -42,6 +47,7 @@ pub use options::{OptionsError, VerdictOptions, parse_threshold};
 
 use crate::baseline::{Baseline, SegmentKey};
 use crate::metric::Metric;
+use crate::projection::TierLayout;
 use crate::sample::Sample;
 use crate::stats::holm;
 use std::collections::BTreeMap;
@@ -56,6 +62,8 @@ pub struct FieldBaseline<'a> {
     /// Sample page name → baseline page key (e.g. `product` → `/product/:id`);
     /// pages not listed are looked up by their name.
     pub pages: &'a BTreeMap<String, String>,
+    /// Calibrated (profile, page) → tier layout; those rows are projected.
+    pub calibrated: Option<&'a BTreeMap<(String, String), Vec<TierLayout>>>,
 }
 
 /// What to judge.
@@ -156,6 +164,10 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
             }
         });
 
+        let layout = inputs
+            .field
+            .and_then(|f| f.calibrated)
+            .and_then(|c| c.get(&(profile.clone(), page.clone())));
         for &metric in &options.metrics {
             let x = values(&g.candidate, metric);
             let y = values(&g.reference, metric);
@@ -173,17 +185,50 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                     if reason.is_none() {
                         notes.push(format!("{metric} was not measured on {page} [{profile}]"));
                     }
+                } else if let Some(layout) = layout {
+                    let (tx, ty) = (
+                        by_tier(&g.candidate, metric, layout.len()),
+                        by_tier(&g.reference, metric, layout.len()),
+                    );
+                    add(lab::measure_stratified(
+                        page, profile, metric, &tx, &ty, options, level,
+                    ));
                 } else {
                     add(lab::measure(page, profile, metric, &x, &y, options, level));
                 }
             }
             // A metric the lab never saw (no interaction → no INP) has nothing to hold against the field.
             let lab_saw_it = !x.is_empty() || reason.is_some();
-            if let Some(seg) = field_segment.filter(|_| lab_saw_it) {
-                if let Some(mb) = seg.metrics.get(&metric) {
-                    if let Some(c) = field::measure(page, profile, metric, &x, mb, options, level) {
+            let Some(mb) = field_segment
+                .filter(|_| lab_saw_it)
+                .and_then(|seg| seg.metrics.get(&metric))
+            else {
+                continue;
+            };
+            match layout {
+                Some(layout) if !g.reference.is_empty() => {
+                    if let Some(c) = projected::measure(
+                        page,
+                        profile,
+                        metric,
+                        &g.candidate,
+                        &g.reference,
+                        layout,
+                        mb,
+                        options,
+                        level,
+                    ) {
                         add(c);
                     }
+                }
+                _ => {
+                    let why = if layout.is_some() {
+                        field::NO_REFERENCE
+                    } else {
+                        field::NO_CALIBRATION
+                    };
+                    // Information only: never part of the verdict or the Holm family.
+                    comparisons.extend(field::offset(page, profile, metric, &x, mb, why));
                 }
             }
         }
@@ -192,13 +237,16 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
         notes.push("nothing to compare with: give reference samples or a field baseline".into());
     }
 
-    let family_size = adjust(&mut comparisons, test_alpha, options.field_tolerance);
+    let family_size = adjust(&mut comparisons, test_alpha);
     comparisons.sort_by(|a, b| {
         (&a.page, &a.profile, a.metric, a.against).cmp(&(&b.page, &b.profile, b.metric, b.against))
     });
+    let judged = comparisons
+        .iter()
+        .any(|c| c.outcome != Outcome::NotComparable);
     let status = if comparisons.iter().any(|c| c.outcome == Outcome::Regressed) {
         GateStatus::Regressed
-    } else if comparisons.is_empty()
+    } else if !judged
         || comparisons
             .iter()
             .any(|c| c.outcome == Outcome::Inconclusive)
@@ -222,7 +270,7 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
 /// Holm over the regression tests (one family: reference and field), Holm
 /// over the improvement tests (another), then the per-comparison decisions.
 /// Returns the size of the regression family.
-fn adjust(comparisons: &mut [Comparison], alpha: f64, tolerance: f64) -> usize {
+fn adjust(comparisons: &mut [Comparison], alpha: f64) -> usize {
     let worse: Vec<usize> = (0..comparisons.len())
         .filter(|&i| comparisons[i].p_value.is_some())
         .collect();
@@ -252,10 +300,24 @@ fn adjust(comparisons: &mut [Comparison], alpha: f64, tolerance: f64) -> usize {
         let better = c.p_improved_adjusted.is_some_and(|p| p <= alpha);
         match c.against {
             Against::Reference => lab::decide(c, worse, better),
-            Against::Field => field::decide(c, worse, tolerance),
+            Against::ProjectedField => projected::decide(c, worse, better),
+            Against::Field => {}
         }
     }
     worse.len()
+}
+
+/// Values per calibration tier (index = tier).
+fn by_tier(samples: &[&Sample], metric: Metric, tiers: usize) -> Vec<Vec<f64>> {
+    let mut out = vec![Vec::new(); tiers];
+    for s in samples {
+        if let (Some(t), Some(v)) = (s.tier, s.metric(metric)) {
+            if let Some(slot) = out.get_mut(t as usize).filter(|_| v.is_finite()) {
+                slot.push(v);
+            }
+        }
+    }
+    out
 }
 
 fn values(samples: &[&Sample], metric: Metric) -> Vec<f64> {

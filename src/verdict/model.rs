@@ -20,6 +20,9 @@ pub enum Outcome {
     /// Cannot decide: too few valid samples, or the interval still allows a
     /// regression of twice the threshold (more runs needed).
     Inconclusive,
+    /// Shown for information only, outside the pass/fail family: a lab
+    /// condition held against the whole field without a calibration.
+    NotComparable,
 }
 
 impl Outcome {
@@ -31,6 +34,7 @@ impl Outcome {
             Outcome::Warning => "warning",
             Outcome::NoChange => "no change",
             Outcome::Inconclusive => "INCONCLUSIVE",
+            Outcome::NotComparable => "info",
         }
     }
 }
@@ -41,8 +45,11 @@ impl Outcome {
 pub enum Against {
     /// Lab samples of the reference build.
     Reference,
-    /// The real-user baseline segment.
+    /// The real-user baseline segment, uncalibrated: information only.
     Field,
+    /// The real-user segment as the change is projected onto it through a
+    /// calibration ([`crate::projection`]).
+    ProjectedField,
 }
 
 /// How a comparison was tested.
@@ -57,6 +64,8 @@ pub enum TestKind {
     QuantileSignTest,
     /// Exact binomial test of the lab's good share against the field's (CrUX bins).
     GoodShareBinomial,
+    /// Van Elteren's stratified rank test over calibration tiers.
+    StratifiedRank,
     /// Not tested (too few samples).
     None,
 }
@@ -107,6 +116,29 @@ pub struct Comparison {
     pub threshold: Option<f64>,
     /// Caveats (definition mismatch, unbounded interval…).
     pub notes: Vec<String>,
+    /// The projected field distribution (projected-field rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection: Option<ProjectedField>,
+}
+
+/// What a projected-field row adds: today's and the projected real-user
+/// distribution, and whether the Core Web Vitals assessment flips.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectedField {
+    /// The projection itself (p75s, intervals, good shares, tier changes).
+    #[serde(flatten)]
+    pub projection: crate::projection::Projection,
+    /// The "good" limit of the metric (web-vitals), if it has one.
+    pub good_limit: Option<f64>,
+    /// Whether the metric is a Core Web Vital (LCP, INP, CLS): its p75 decides the assessment.
+    pub core_web_vital: bool,
+    /// The p75 passes the assessment today (p75 ≤ good limit).
+    pub passes_today: Option<bool>,
+    /// The projected p75 fails it (estimate above the good limit).
+    pub fails_projected: Option<bool>,
+    /// Passing today and significantly projected to fail: the whole
+    /// interval of the projected p75 is above the good limit.
+    pub flips: bool,
 }
 
 impl Comparison {
@@ -141,6 +173,7 @@ impl Comparison {
             p_improved_adjusted: None,
             threshold: None,
             notes: Vec::new(),
+            projection: None,
         }
     }
 }
@@ -221,6 +254,7 @@ impl GateResult {
             (Outcome::Warning, "warning"),
             (Outcome::NoChange, "no change"),
             (Outcome::Inconclusive, "inconclusive"),
+            (Outcome::NotComparable, "info"),
         ]
         .iter()
         .filter_map(|&(o, name)| {

@@ -12,7 +12,8 @@ pub struct VerdictOptions {
     pub thresholds: BTreeMap<Metric, PracticalThreshold>,
     /// Minimum valid visits per page and variant (default 8); below it the page is inconclusive.
     pub min_valid: usize,
-    /// Field check: the lab p75 may exceed the field p75 by this fraction (default 0.10).
+    /// Projected field rows: real users' p75 may worsen by this fraction
+    /// (with the metric's absolute floor) before it is a regression (default 0.10).
     pub field_tolerance: f64,
     /// Metrics to judge (default [`Metric::GATED`]).
     pub metrics: Vec<Metric>,

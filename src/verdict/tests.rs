@@ -252,6 +252,7 @@ fn vs_field(cand: &[Sample], b: &Baseline) -> GateResult {
                 baseline: b,
                 segments: &segments,
                 pages: &BTreeMap::new(),
+                calibrated: None,
             }),
         },
         &opts(),
@@ -259,49 +260,195 @@ fn vs_field(cand: &[Sample], b: &Baseline) -> GateResult {
 }
 
 #[test]
-fn lab_p75_far_above_field_p75_regresses() {
+fn without_calibration_the_field_offset_is_information_only() {
+    // The lab p75 is 25 % above the field p75: shown, never judged.
     let g = vs_field(
         &visits("home", "candidate", 30, 3000.0, 1500.0),
-        &baseline(Some(2400.0), false, "web-vitals", false),
+        &baseline(Some(2400.0), false, "boomerang-lcp", false),
     );
     let c = find(&g, Metric::Lcp, Against::Field);
-    assert_eq!(c.outcome, Outcome::Regressed, "{c:#?}");
-    assert_eq!(c.test, TestKind::QuantileSignTest);
-    assert!(c.reason.contains("above real users' p75"), "{}", c.reason);
-    assert!(c.notes.is_empty());
-}
-
-#[test]
-fn lab_matching_the_field_passes_and_definition_mismatch_is_noted() {
-    let g = vs_field(
-        &visits("home", "candidate", 30, 2400.0, 1500.0),
-        &baseline(Some(2500.0), false, "boomerang-lcp", false),
-    );
-    let c = find(&g, Metric::Lcp, Against::Field);
-    assert_eq!(c.outcome, Outcome::NoChange, "{c:#?}");
+    assert_eq!(c.outcome, Outcome::NotComparable, "{c:#?}");
+    assert_eq!(c.p_value, None);
+    assert!(c.reason.contains("above field p75"), "{}", c.reason);
+    assert!(c.reason.contains("rumcheck calibrate"), "{}", c.reason);
     assert!(c.notes[0].contains("boomerang-lcp"));
-    assert_eq!(g.exit_code(), 0);
+    assert_eq!(g.family_size, 0);
+    // Nothing was judged: never a pass.
+    assert_eq!(g.exit_code(), 3);
+    assert!(g.summary().contains("1 info"), "{}", g.summary());
 }
 
 #[test]
-fn binned_crux_segment_uses_the_good_share() {
-    // All lab visits around 3000 ms are "needs improvement": 0 % good vs 80 % in the field.
+fn binned_crux_segments_show_the_good_share_offset() {
     let g = vs_field(
         &visits("home", "candidate", 20, 3000.0, 1500.0),
         &baseline(None, true, "web-vitals", false),
     );
     let c = find(&g, Metric::Lcp, Against::Field);
-    assert_eq!(c.test, TestKind::GoodShareBinomial);
+    assert_eq!(c.outcome, Outcome::NotComparable);
+    assert!(
+        c.reason.starts_with("0 % of lab visits are good vs 80 %"),
+        "{}",
+        c.reason
+    );
+}
+
+/// A field of 20 000 LCP values, log-normal around 2000 ms (σ = 0.5).
+fn sketch_baseline() -> Baseline {
+    let mut b = baseline(None, false, "web-vitals", false);
+    let mut sketch = crate::baseline::Sketch::default();
+    for i in 0..20_000 {
+        let u = (i as f64 + 0.5) / 20_000.0;
+        sketch.add(2000.0 * (0.5 * crate::stats::normal::quantile(u)).exp());
+    }
+    let mb = b.segments[0].metrics.get_mut(&Metric::Lcp).unwrap();
+    mb.p75 = sketch.quantile(0.75);
+    mb.n = sketch.count();
+    mb.sketch = Some(sketch);
+    b
+}
+
+/// `n` visits per tier; tier `k` is `(k + 1)` × slower, times `factor`.
+fn tiered(variant: &str, tiers: u32, n: usize, factor: f64) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for k in 0..tiers {
+        for mut s in visits("home", variant, n, 1000.0 * (k + 1) as f64 * factor, 600.0) {
+            s.tier = Some(k);
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn projected(cand: &[Sample], refs: &[Sample]) -> GateResult {
+    let b = sketch_baseline();
+    let segments = BTreeMap::new();
+    let layout: Vec<crate::projection::TierLayout> = (0..3)
+        .map(|k| crate::projection::TierLayout {
+            quantile: (k as f64 + 0.5) / 3.0,
+            weight: 1.0 / 3.0,
+        })
+        .collect();
+    let calibrated = [(("default".to_string(), "home".to_string()), layout)]
+        .into_iter()
+        .collect();
+    judge(
+        &Inputs {
+            candidate: cand,
+            reference: Some(refs),
+            field: Some(FieldBaseline {
+                baseline: &b,
+                segments: &segments,
+                pages: &BTreeMap::new(),
+                calibrated: Some(&calibrated),
+            }),
+        },
+        &VerdictOptions {
+            metrics: vec![Metric::Lcp],
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn a_calibrated_change_is_projected_onto_real_users_and_flips_the_assessment() {
+    // +40 % in every tier: real users' p75 2804 ms → ~3926 ms; today it
+    // already fails (p75 > 2500), so no flip, but a clear regression.
+    let g = projected(
+        &tiered("candidate", 3, 6, 1.4),
+        &tiered("reference", 3, 6, 1.0),
+    );
+    let c = find(&g, Metric::Lcp, Against::ProjectedField);
     assert_eq!(c.outcome, Outcome::Regressed, "{c:#?}");
-    // Lab all good: consistent.
-    let g = vs_field(
-        &visits("home", "candidate", 20, 1500.0, 1500.0),
-        &baseline(None, true, "web-vitals", false),
+    assert_eq!(c.test, TestKind::StratifiedRank);
+    let p = c.projection.as_ref().unwrap();
+    assert!(
+        (p.projection.projected_p75 / p.projection.today_p75 - 1.4).abs() < 0.05,
+        "{p:#?}"
     );
-    assert_eq!(
-        find(&g, Metric::Lcp, Against::Field).outcome,
-        Outcome::NoChange
+    assert!(c.reason.contains("real users' p75"), "{}", c.reason);
+    assert_eq!(p.passes_today, Some(false));
+    assert!(!p.flips);
+    // The lab row is stratified too: the tiers' spread does not hide the change.
+    let lab = find(&g, Metric::Lcp, Against::Reference);
+    assert_eq!(lab.test, TestKind::StratifiedRank);
+    assert_eq!(lab.outcome, Outcome::Regressed, "{lab:#?}");
+    assert_eq!(g.family_size, 2);
+}
+
+#[test]
+fn a_calibrated_build_without_change_passes_its_projected_row() {
+    let g = projected(
+        &tiered("candidate", 3, 6, 1.0),
+        &tiered("reference", 3, 6, 1.0),
     );
+    let c = find(&g, Metric::Lcp, Against::ProjectedField);
+    assert_eq!(c.outcome, Outcome::NoChange, "{c:#?}");
+    let p = c.projection.as_ref().unwrap();
+    assert_eq!(p.projection.projected_p75, p.projection.today_p75);
+}
+
+#[test]
+fn flipping_the_assessment_regresses_even_under_the_threshold() {
+    // A field whose p75 sits just under 2500 ms; a +12 % change, under a
+    // 25 % field tolerance, pushes the whole projected interval past the limit.
+    let mut b = sketch_baseline();
+    let mut sketch = crate::baseline::Sketch::default();
+    for i in 0..20_000 {
+        let u = (i as f64 + 0.5) / 20_000.0;
+        sketch.add(1700.0 * (0.5 * crate::stats::normal::quantile(u)).exp());
+    }
+    let mb = b.segments[0].metrics.get_mut(&Metric::Lcp).unwrap();
+    mb.p75 = sketch.quantile(0.75);
+    mb.sketch = Some(sketch);
+    assert!(
+        mb.p75.unwrap() < 2500.0 && mb.p75.unwrap() > 2300.0,
+        "{:?}",
+        mb.p75
+    );
+    let cand: Vec<Sample> = tiered("candidate", 3, 12, 1.0)
+        .into_iter()
+        .map(|mut s| {
+            let v = s.metrics[&Metric::Lcp];
+            s.metrics.insert(Metric::Lcp, v * 1.12);
+            s
+        })
+        .collect();
+    // Reference values identical within each tier, so the ratio is exact.
+    let refs: Vec<Sample> = tiered("reference", 3, 12, 1.0);
+    let segments = BTreeMap::new();
+    let layout: Vec<crate::projection::TierLayout> = (0..3)
+        .map(|k| crate::projection::TierLayout {
+            quantile: (k as f64 + 0.5) / 3.0,
+            weight: 1.0 / 3.0,
+        })
+        .collect();
+    let calibrated = [(("default".to_string(), "home".to_string()), layout)]
+        .into_iter()
+        .collect();
+    let g = judge(
+        &Inputs {
+            candidate: &cand,
+            reference: Some(&refs),
+            field: Some(FieldBaseline {
+                baseline: &b,
+                segments: &segments,
+                pages: &BTreeMap::new(),
+                calibrated: Some(&calibrated),
+            }),
+        },
+        &VerdictOptions {
+            metrics: vec![Metric::Lcp],
+            field_tolerance: 0.25,
+            ..Default::default()
+        },
+    );
+    let c = find(&g, Metric::Lcp, Against::ProjectedField);
+    let p = c.projection.as_ref().unwrap();
+    assert!(c.estimate.unwrap() < c.threshold.unwrap(), "{c:#?}");
+    assert!(p.flips, "{c:#?}");
+    assert_eq!(c.outcome, Outcome::Regressed, "{c:#?}");
+    assert!(c.reason.contains("assessment flips"), "{}", c.reason);
 }
 
 #[test]
