@@ -1,8 +1,10 @@
 //! `rumcheck baseline …`: validated options → library → print → exit code.
 
+use crate::baseline::fetch::{self, ApiKey, FetchError, FetchOptions, FormFactor, Target};
 use crate::baseline::{self, ImportOptions};
-use crate::cli::baseline::{BaselineCommand, ImportArgs, MergeArgs, ShowArgs};
+use crate::cli::baseline::{BaselineCommand, FetchCruxArgs, ImportArgs, MergeArgs, ShowArgs};
 use crate::exit::{Failure, PASS};
+use std::time::Duration;
 
 /// Runs one `baseline` subcommand.
 pub fn main(cmd: BaselineCommand) -> Result<u8, Failure> {
@@ -10,6 +12,7 @@ pub fn main(cmd: BaselineCommand) -> Result<u8, Failure> {
         BaselineCommand::Import(args) => import(args),
         BaselineCommand::Show(args) => show(args),
         BaselineCommand::Merge(args) => merge(args),
+        BaselineCommand::FetchCrux(args) => fetch_crux(args),
     }
 }
 
@@ -67,5 +70,71 @@ fn merge(args: MergeArgs) -> Result<u8, Failure> {
         merged.segments.len(),
         args.output.display()
     );
+    Ok(PASS)
+}
+
+fn fetch_failure(e: FetchError) -> Failure {
+    if e.is_infra() {
+        Failure::infra(e)
+    } else {
+        Failure::usage(e)
+    }
+}
+
+/// Flags → validated [`FetchOptions`] (no network yet).
+fn fetch_options(args: &FetchCruxArgs) -> Result<FetchOptions, FetchError> {
+    let target = match (&args.origin, &args.url) {
+        (Some(o), _) => Target::origin(o)?,
+        (None, Some(u)) => Target::url(u)?,
+        (None, None) => unreachable!("clap requires --origin or --url"),
+    };
+    let endpoint = fetch::parse_endpoint(&args.endpoint)?;
+    let key = ApiKey::new(args.key.as_deref())?;
+    let mut opts = FetchOptions::new(target, key, endpoint);
+    if let Some(ff) = &args.form_factor {
+        opts.form_factors = vec![ff.parse::<FormFactor>()?];
+    }
+    opts.history = args.history;
+    opts.retry.attempts = args.attempts.max(1);
+    opts.retry.base = Duration::from_millis(args.retry_base_ms);
+    opts.save_responses = args.save_responses.clone();
+    Ok(opts)
+}
+
+fn fetch_crux(args: FetchCruxArgs) -> Result<u8, Failure> {
+    let opts = fetch_options(&args).map_err(fetch_failure)?;
+    super::with_runtime(|| async {
+        let fetched = fetch::fetch_crux(&opts, &mut |msg: &str| eprintln!("{msg}"))
+            .await
+            .map_err(fetch_failure)?;
+        report_fetch(&args, &opts, &fetched)
+    })
+}
+
+fn report_fetch(
+    args: &FetchCruxArgs,
+    opts: &FetchOptions,
+    fetched: &fetch::Fetched,
+) -> Result<u8, Failure> {
+    let b = &fetched.baseline;
+    baseline::write_baseline(&args.output, b).map_err(Failure::usage)?;
+    let names: Vec<String> = fetched.fetched.iter().map(|f| f.to_string()).collect();
+    eprintln!(
+        "fetched CrUX {} data for {} ({}) into {} page × segment entries -> {}",
+        if opts.history { "history" } else { "28-day" },
+        opts.target,
+        names.join(", "),
+        b.segments.len(),
+        args.output.display()
+    );
+    if let Some(dir) = &opts.save_responses {
+        eprintln!(
+            "saved {} responses in {}; `rumcheck baseline import {}/*.json --format {}` rebuilds the baseline",
+            fetched.saved.len(),
+            dir.display(),
+            dir.display(),
+            opts.format()
+        );
+    }
     Ok(PASS)
 }

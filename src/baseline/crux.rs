@@ -7,11 +7,16 @@
 //! History records: the newest collection period with a complete
 //! histogram and a p75 is used per metric; older or incomplete periods
 //! (`"NaN"` densities, `null` p75s) are skipped and counted.
+//!
+//! `round_trip_time` (CrUX's p75 network RTT) is not a web-vitals metric:
+//! its p75 goes to the segment's `context.rtt_p75_ms`.
 
 pub mod bigquery;
+#[cfg(test)]
+mod tests;
 
 use super::error::{ImportError, Reason, Tally};
-use super::model::{Bin, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
+use super::model::{Bin, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
 use super::record::parse_time;
 use crate::metric::Metric;
 use serde_json::{Map, Value};
@@ -20,6 +25,9 @@ use std::io::{BufRead, Read};
 
 /// Definition recorded for CrUX-sourced metrics.
 pub const CRUX: &str = "crux";
+
+/// The CrUX metric holding the users' network round-trip time.
+const RTT: &str = "round_trip_time";
 
 /// Largest CrUX/PSI document read (PSI responses with Lighthouse are ~1 MB).
 const MAX_BYTES: u64 = 64 << 20;
@@ -219,6 +227,7 @@ fn push(
     page: String,
     segment: SegmentKey,
     metrics: BTreeMap<Metric, MetricBaseline>,
+    context: Context,
     what: &str,
 ) -> Result<(), ImportError> {
     if metrics.is_empty() {
@@ -230,9 +239,23 @@ fn push(
         segment,
         too_small: false,
         metrics,
-        context: Default::default(),
+        context,
     });
     Ok(())
+}
+
+/// The record's `round_trip_time` p75 (ms): `percentiles.p75` in API
+/// records, the newest finite `percentilesTimeseries.p75s` entry in History
+/// records. Not a web-vitals metric: it goes to the segment's context.
+fn rtt_p75(metrics: &Map<String, Value>, history: bool) -> Option<f64> {
+    let body = metrics.get(RTT)?;
+    let finite = |v: &Value| num(v).filter(|x| x.is_finite() && *x >= 0.0);
+    if history {
+        let p75s = body.get("percentilesTimeseries")?.get("p75s")?.as_array()?;
+        p75s.iter().rev().find_map(finite)
+    } else {
+        body.get("percentiles")?.get("p75").and_then(finite)
+    }
 }
 
 fn record_segment(
@@ -297,12 +320,17 @@ fn record_segment(
     if history.is_none() {
         widen(out, record.get("collectionPeriod"));
     }
+    let context = Context {
+        rtt_p75_ms: rtt_p75(raw_metrics, history.is_some()),
+        ..Context::default()
+    };
     push(
         out,
         tally,
         page,
         key_segment(key),
         metrics,
+        context,
         "the CrUX record",
     )
 }
@@ -414,5 +442,13 @@ fn psi_segment(
         form_factor: ff,
         ..SegmentKey::default()
     };
-    push(out, tally, page, segment, metrics, which)
+    push(
+        out,
+        tally,
+        page,
+        segment,
+        metrics,
+        Context::default(),
+        which,
+    )
 }

@@ -5,7 +5,8 @@
 //! Distinct sessions and users add up too, which is exact for exports split
 //! by session or by site, and an upper bound when one user appears in
 //! several parts. Binned-only (CrUX) metrics cannot merge: the later file's
-//! record wins.
+//! record wins, and so does its round-trip-time p75 (`context.rtt_p75_ms`)
+//! when it has one.
 
 use super::error::ImportError;
 use super::model::{
@@ -162,6 +163,9 @@ fn merge_context(o: &mut Context, s: &Context) {
     o.js_error_rate = weighted(o.js_error_rate, ja, s.js_error_rate, jb);
     o.js_reported_views = add_opt(o.js_reported_views, s.js_reported_views);
     o.landing_sessions = add_opt(o.landing_sessions, s.landing_sessions);
+    // CrUX states an RTT p75 per record and p75s cannot be combined: like
+    // binned metrics, the later file's value wins; one side's value is kept.
+    o.rtt_p75_ms = s.rtt_p75_ms.or(o.rtt_p75_ms);
     o.page_views += s.page_views;
     o.sessions = add_opt(o.sessions, s.sessions);
     o.active_users = add_opt(o.active_users, s.active_users);
@@ -180,5 +184,42 @@ fn merge_context(o: &mut Context, s: &Context) {
                 n: a.map_or(0, |x| x.n) + b.n,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::model::SegmentKey;
+
+    fn part(rtt: Option<f64>) -> Baseline {
+        Baseline {
+            schema: BASELINE_SCHEMA,
+            provenance: Provenance::default(),
+            segments: vec![SegmentBaseline {
+                page: "https://shop.example".into(),
+                segment: SegmentKey::default(),
+                too_small: false,
+                metrics: BTreeMap::new(),
+                context: Context {
+                    rtt_p75_ms: rtt,
+                    ..Context::default()
+                },
+            }],
+        }
+    }
+
+    fn merged_rtt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+        merge(&[part(a), part(b)], &[]).unwrap().segments[0]
+            .context
+            .rtt_p75_ms
+    }
+
+    #[test]
+    fn rtt_p75_is_kept_from_either_side_and_the_later_one_wins() {
+        assert_eq!(merged_rtt(Some(120.0), None), Some(120.0));
+        assert_eq!(merged_rtt(None, Some(95.0)), Some(95.0));
+        assert_eq!(merged_rtt(Some(120.0), Some(95.0)), Some(95.0));
+        assert_eq!(merged_rtt(None, None), None);
     }
 }

@@ -11,6 +11,7 @@ mod crux;
 mod csv;
 pub mod distinct;
 pub mod error;
+pub mod fetch;
 pub mod group;
 mod lines;
 mod merge;

@@ -195,6 +195,11 @@ pub struct Context {
     /// Page views that reported a JS error count (denominator of `js_error_rate`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub js_reported_views: Option<u64>,
+    /// 75th percentile of the users' network round-trip time (ms), as CrUX
+    /// states it (`round_trip_time`): context for choosing a throttling
+    /// profile, not a web-vitals metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtt_p75_ms: Option<f64>,
 }
 
 /// An Apdex score: (satisfied + tolerating/2) / n with satisfied ≤ T < tolerating ≤ 4T.

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
-/// `rumcheck baseline import|show|merge`.
+/// `rumcheck baseline import|show|merge|fetch-crux`.
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
     /// Import RUM exports or CrUX records into a baseline file.
@@ -12,6 +12,9 @@ pub enum BaselineCommand {
     Show(ShowArgs),
     /// Merge baselines from split exports (sketches merge, provenance adds up).
     Merge(MergeArgs),
+    /// Fetch Chrome UX Report field data for an origin or URL from the CrUX
+    /// API and write it as a baseline (as `import --format crux` would).
+    FetchCrux(FetchCruxArgs),
 }
 
 /// `rumcheck baseline import FILE... --format F -o OUT`.
@@ -74,4 +77,75 @@ pub struct MergeArgs {
     /// Output baseline file.
     #[arg(short, long, value_name = "BASELINE.json")]
     pub output: PathBuf,
+}
+
+/// `rumcheck baseline fetch-crux (--origin URL | --url URL) -o OUT`.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["origin", "url"])))]
+pub struct FetchCruxArgs {
+    /// Origin to fetch (all its pages together), e.g. https://example.com.
+    #[arg(long, value_name = "URL")]
+    pub origin: Option<String>,
+    /// One page to fetch, e.g. https://example.com/product/1.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Fetch one form factor: phone, desktop, tablet or all. Default: each
+    /// of them, merged into one baseline; those without data are skipped.
+    #[arg(long, value_name = "FORM_FACTOR")]
+    pub form_factor: Option<String>,
+    /// Use the CrUX History API (weekly periods; the newest complete one is
+    /// kept per metric) instead of the latest 28 days.
+    #[arg(long)]
+    pub history: bool,
+    /// CrUX API key (a Google Cloud API key allowed to use the Chrome UX
+    /// Report API).
+    #[arg(long, value_name = "KEY", env = "CRUX_API_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    /// Also write each API response body to DIR, so that
+    /// `baseline import DIR/*.json --format crux` reproduces the baseline.
+    #[arg(long, value_name = "DIR")]
+    pub save_responses: Option<PathBuf>,
+    /// Attempts per query; 429, 5xx and network failures are retried with
+    /// exponential backoff, honouring Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub attempts: u32,
+    /// API base URL (for tests and proxies).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "RUMCHECK_CRUX_ENDPOINT",
+        hide = true,
+        default_value = crate::baseline::fetch::DEFAULT_ENDPOINT
+    )]
+    pub endpoint: String,
+    /// First retry wait in milliseconds, doubled per retry (tests shorten it).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "RUMCHECK_CRUX_RETRY_BASE_MS",
+        hide = true,
+        default_value_t = 1000
+    )]
+    pub retry_base_ms: u64,
+    /// Output baseline file.
+    #[arg(short, long, value_name = "BASELINE.json")]
+    pub output: PathBuf,
+}
+
+impl std::fmt::Debug for FetchCruxArgs {
+    /// Like the derived form, with the key hidden.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchCruxArgs")
+            .field("origin", &self.origin)
+            .field("url", &self.url)
+            .field("form_factor", &self.form_factor)
+            .field("history", &self.history)
+            .field("key", &self.key.as_ref().map(|_| "[hidden]"))
+            .field("save_responses", &self.save_responses)
+            .field("attempts", &self.attempts)
+            .field("endpoint", &self.endpoint)
+            .field("retry_base_ms", &self.retry_base_ms)
+            .field("output", &self.output)
+            .finish()
+    }
 }

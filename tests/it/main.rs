@@ -4,6 +4,7 @@
 
 mod baseline_cli;
 mod baseline_crux;
+mod baseline_fetch;
 mod baseline_import;
 mod cleanup;
 mod collector;
