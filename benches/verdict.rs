@@ -90,6 +90,47 @@ fn bench(c: &mut Criterion) {
                         baseline: &baseline,
                         segments: &segments,
                         pages: &BTreeMap::new(),
+                        calibrated: None,
+                    }),
+                };
+                black_box(judge(black_box(&inputs), &options))
+            })
+        },
+    );
+    // The same visits spread over 5 calibration tiers: 30 stratified lab rows
+    // plus 30 projected rows (1000 bootstrap replicates each).
+    let tier = |v: &[rumcheck::Sample]| -> Vec<rumcheck::Sample> {
+        v.iter()
+            .cloned()
+            .map(|mut s| {
+                s.tier = Some(s.run % 5);
+                s
+            })
+            .collect()
+    };
+    let (tc, tr) = (tier(&candidate), tier(&reference));
+    let layout: Vec<rumcheck::projection::TierLayout> = (0..5)
+        .map(|k| rumcheck::projection::TierLayout {
+            quantile: (k as f64 + 0.5) / 5.0,
+            weight: 0.2,
+        })
+        .collect();
+    let calibrated: BTreeMap<(String, String), Vec<rumcheck::projection::TierLayout>> = tc
+        .iter()
+        .map(|s| ((s.profile.clone(), s.page.clone()), layout.clone()))
+        .collect();
+    c.bench_function(
+        "verdict: 30 stratified vs reference + 30 projected onto 100k-sample field segments",
+        |b| {
+            b.iter(|| {
+                let inputs = Inputs {
+                    candidate: &tc,
+                    reference: Some(&tr),
+                    field: Some(FieldBaseline {
+                        baseline: &baseline,
+                        segments: &segments,
+                        pages: &BTreeMap::new(),
+                        calibrated: Some(&calibrated),
                     }),
                 };
                 black_box(judge(black_box(&inputs), &options))

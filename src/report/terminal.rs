@@ -96,7 +96,7 @@ pub fn render(gate: &GateResult, color: bool) -> String {
         .comparisons
         .iter()
         .map(|c| {
-            let share = c.test == crate::verdict::TestKind::GoodShareBinomial;
+            let share = c.test == crate::verdict::TestKind::FieldGoodShareOffset;
             [
                 c.page.clone(),
                 c.profile.clone(),

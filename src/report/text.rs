@@ -35,7 +35,10 @@ pub(crate) fn one_line(s: &str) -> String {
 
 /// Whether the comparison's values are shares (CrUX good-share test).
 fn is_share(c: &ComparisonRecord) -> bool {
-    c.test == "good-share-binomial"
+    matches!(
+        c.test.as_str(),
+        "good-share-binomial" | "field-good-share-offset"
+    )
 }
 
 /// A value of the comparison in people's units.
@@ -122,7 +125,8 @@ pub(crate) fn numbers(c: &ComparisonRecord) -> String {
             value(c, c.reference)
         ),
         other => format!(
-            "lab p75 {} vs {other} {} (information only)",
+            "lab {} {} vs {other} {} (information only)",
+            if is_share(c) { "share" } else { "p75" },
             value(c, c.candidate),
             value(c, c.reference)
         ),

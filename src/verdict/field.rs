@@ -7,7 +7,7 @@
 //! calibration, [`super::projected`] rows judge the change in real users'
 //! terms instead.
 
-use super::model::{Against, Comparison, Outcome};
+use super::model::{Against, Comparison, Outcome, TestKind};
 use crate::baseline::MetricBaseline;
 use crate::metric::{Metric, Rating};
 use crate::stats;
@@ -44,6 +44,7 @@ pub(crate) fn offset(
             .filter(|&&v| metric.rate(v) == Some(Rating::Good))
             .count();
         let lab = good as f64 / x.len() as f64;
+        c.test = TestKind::FieldGoodShareOffset;
         c.candidate = Some(lab);
         c.reference = Some(share);
         c.reason = format!(
@@ -56,6 +57,7 @@ pub(crate) fn offset(
     let p75 = field.p75?;
     let sorted = stats::sorted(x);
     let lab = stats::quantile(&sorted, 0.75).ok()?;
+    c.test = TestKind::FieldP75Offset;
     c.candidate = Some(lab);
     c.reference = Some(p75);
     c.estimate = Some(lab);

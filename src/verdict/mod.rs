@@ -237,6 +237,12 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
         notes.push("nothing to compare with: give reference samples or a field baseline".into());
     }
 
+    if comparisons
+        .iter()
+        .any(|c| c.outcome == Outcome::NotComparable)
+    {
+        notes.push("rows marked info hold one lab condition against the whole field: they are shown, never judged; `rumcheck calibrate` plus a reference build turns them into projected-field rows".into());
+    }
     let family_size = adjust(&mut comparisons, test_alpha);
     comparisons.sort_by(|a, b| {
         (&a.page, &a.profile, a.metric, a.against).cmp(&(&b.page, &b.profile, b.metric, b.against))

@@ -60,10 +60,10 @@ pub enum TestKind {
     MannWhitneyExact,
     /// One-sided Mann-Whitney U, normal approximation.
     MannWhitneyNormal,
-    /// Exact sign (binomial) test of the lab p75 against the field p75 × (1 + tolerance).
-    QuantileSignTest,
-    /// Exact binomial test of the lab's good share against the field's (CrUX bins).
-    GoodShareBinomial,
+    /// Not a test: the lab p75's offset from the field p75 (information only).
+    FieldP75Offset,
+    /// Not a test: the lab's good share beside the field's (CrUX bins; information only).
+    FieldGoodShareOffset,
     /// Van Elteren's stratified rank test over calibration tiers.
     StratifiedRank,
     /// Not tested (too few samples).

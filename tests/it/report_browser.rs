@@ -133,8 +133,8 @@ async fn the_html_report_renders_in_chromium_and_runs_no_payload() {
     assert_eq!(facts["xss"], Value::Null, "a payload ran: {facts}");
     assert_eq!(facts["scripts"], 0, "{facts}");
     assert_eq!(facts["handlers"], 0, "{facts}");
-    assert_eq!(facts["rows"], 8, "{facts}");
-    assert_eq!(facts["regressed"], 1, "{facts}");
+    assert_eq!(facts["rows"], 9, "{facts}");
+    assert_eq!(facts["regressed"], 2, "{facts}");
     assert_eq!(facts["figures"], 9, "{facts}");
     assert_eq!(facts["svgs"], 9, "{facts}");
     assert_eq!(facts["status"], "REGRESSED", "{facts}");

@@ -65,21 +65,21 @@ fn junit_counts_regressions_as_failures_and_inconclusive_as_errors() {
     let xml = render(Format::Junit, &report_fixture::load());
     assert!(
         xml.contains(
-            "<testsuites name=\"rumcheck: shop\" tests=\"8\" failures=\"1\" errors=\"1\">"
+            "<testsuites name=\"rumcheck: shop\" tests=\"9\" failures=\"2\" errors=\"1\">"
         ),
         "{xml}"
     );
     assert!(
-        xml.contains("<testsuite name=\"home · phone\" tests=\"5\" failures=\"1\" errors=\"0\""),
+        xml.contains("<testsuite name=\"home · phone\" tests=\"5\" failures=\"2\" errors=\"0\""),
         "{xml}"
     );
     assert!(
         xml.contains(
-            "<testsuite name=\"checkout · phone\" tests=\"3\" failures=\"0\" errors=\"1\""
+            "<testsuite name=\"checkout · phone\" tests=\"4\" failures=\"0\" errors=\"1\""
         ),
         "{xml}"
     );
-    assert_eq!(xml.matches("<failure ").count(), 1);
+    assert_eq!(xml.matches("<failure ").count(), 2);
     assert_eq!(xml.matches("<error ").count(), 1);
 }
 
