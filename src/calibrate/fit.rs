@@ -190,9 +190,9 @@ fn least_squares(
         let w = 1.0 / target.max(1.0);
         // Residual at x with the free variables at 0.
         let mut rest = m.coef[0] + offset - target;
-        for i in 0..3 {
+        for (i, xi) in x.iter().enumerate() {
             if !free.contains(&i) {
-                rest += m.coef[i + 1] * x[i];
+                rest += m.coef[i + 1] * xi;
             }
         }
         let row: Vec<f64> = free.iter().map(|&i| m.coef[i + 1] * w).collect();
@@ -226,8 +226,9 @@ fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
         b.swap(col, pivot);
         for row in col + 1..4 {
             let f = a[row][col] / a[col][col];
-            for k in col..4 {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (k, v) in a[row].iter_mut().enumerate().skip(col) {
+                *v -= f * pivot_row[k];
             }
             b[row] -= f * b[col];
         }

@@ -83,6 +83,9 @@ pub enum CalibrateError {
     Interrupted(String),
 }
 
+/// A tier's best probe so far: where, its medians, its largest relative error.
+type Best = (Conditions, BTreeMap<Metric, f64>, f64);
+
 struct Problem {
     profile: Profile,
     page: usize,
@@ -93,10 +96,12 @@ struct Problem {
     levels: Vec<(f64, f64)>,
     probes: Vec<(Conditions, BTreeMap<Metric, f64>)>,
     current: Vec<Conditions>,
-    best: Vec<Option<(Conditions, BTreeMap<Metric, f64>, f64)>>,
+    best: Vec<Option<Best>>,
     done: Vec<bool>,
     visits: usize,
     notes: Vec<String>,
+    /// CrUX's round-trip-time p75 of the segment, when the record has it.
+    rtt_p75: Option<f64>,
 }
 
 impl Problem {
@@ -199,10 +204,11 @@ fn problems(
     for profile in &scenario.scenario.profiles {
         for (i, page) in scenario.scenario.pages.iter().enumerate() {
             let field_page = scenario.field_page(page);
-            let targets = match baseline.find(&field_page, &profile.segment) {
-                Some(seg) if !seg.too_small => fit::targets(seg),
-                _ => Vec::new(),
-            };
+            let seg = baseline
+                .find(&field_page, &profile.segment)
+                .filter(|s| !s.too_small);
+            let targets = seg.map(fit::targets).unwrap_or_default();
+            let rtt_p75 = seg.and_then(|s| s.context.rtt_p75_ms);
             if targets.is_empty() {
                 skipped.push(format!(
                     "{} [{}] (field page {field_page})",
@@ -230,6 +236,7 @@ fn problems(
                 done: vec![false; k],
                 visits: 0,
                 notes: Vec::new(),
+                rtt_p75,
             });
         }
     }
@@ -469,6 +476,17 @@ fn finish(p: Problem, opts: &CalibrateOptions) -> CalibratedPage {
             }
         })
         .collect();
+    if let Some(crux) = p.rtt_p75 {
+        let pts: Vec<(f64, f64)> = tiers
+            .iter()
+            .map(|t| (t.quantile, t.rtt_ms.max(1.0)))
+            .collect();
+        if let Some(lab) = fit::mixture_quantile(&pts, 0.75) {
+            notes.push(format!(
+                "CrUX gives real users' round-trip time p75 as {crux:.0} ms; the tiers' RTT at p75 is {lab:.0} ms (the tiers' RTT also stands in for server and TLS time, so it may be higher)"
+            ));
+        }
+    }
     let fit = p
         .targets
         .iter()
