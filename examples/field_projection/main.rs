@@ -1,125 +1,117 @@
-//! A simulated field for the field projection: the test site in its two
-//! builds, visited by the same hidden population of users, written as two
-//! RUM CSV exports.
+//! The proof of rumcheck's field projection, in real Chromium.
+//!
+//! A hidden population of users (RTT, bandwidth, CPU, backend time) visits a
+//! test site whose speed depends on all four, each visit measured by the
+//! web-vitals library with the user's conditions applied through CDP
+//! (`population.rs`) — not by rumcheck's shaping proxy, so the proof covers
+//! the mismatch between a real field and the lab's engine. Their visits
+//! become a RUM CSV export, imported as the baseline. `rumcheck calibrate`
+//! then fits tiers through the proxy; a gate measures a change (an extra
+//! render-blocking stylesheet) and projects it onto the field; the same
+//! users visiting the changed build give the true field after the change.
 //!
 //! ```sh
-//! npm ci   # web-vitals, the RUM agent
-//! cargo run --release --example field_projection -- [USERS=40] [SEED=1] [OUT_DIR=target/field_projection]
+//! npm ci   # web-vitals
+//! cargo run --release --example field_projection -- [USERS=80] [SEED=1] [EXTRA_KB=160] [OUT=target/field_projection]
 //! ```
 //!
-//! `FIELD_VERBOSE=1` prints every visit; `FIELD_CONCURRENCY=1` runs one
-//! browser at a time (default 2). Prints the field quantiles of TTFB, FCP and LCP per build, the change
-//! at p75, and the wall time.
+//! Prints the calibration's fit, the projected vs the true p75 after the
+//! change, the measured gates, and error rates from 1000 gates resampled
+//! from the measured visits (`runs` = 30 per build, rumcheck init's default).
 
 mod population;
+mod proof;
 mod site;
 
-use population::{
-    FieldOptions, PopulationSpec, Visit, Vitals, quantile, run_population, values, write_csv,
-};
-use site::{Build, Site};
+use population::PopulationSpec;
+use proof::{METRICS, ProofOptions};
+use site::Build;
 use std::path::PathBuf;
-use std::time::Instant;
-
-const QUANTILES: [f64; 5] = [0.10, 0.25, 0.50, 0.75, 0.90];
-
-/// Reads one metric from a visit's values.
-type Read = fn(&Vitals) -> f64;
-
-/// The timing metrics reported, with how to read each from a visit.
-const METRICS: [(&str, Read); 3] = [("TTFB", |v| v.ttfb), ("FCP", |v| v.fcp), ("LCP", |v| v.lcp)];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().map_or(Ok(40), |a| a.parse())?;
+    let users: usize = args.next().map_or(Ok(80), |a| a.parse())?;
     let seed: u64 = args.next().map_or(Ok(1), |a| a.parse())?;
+    let extra_kb: usize = args.next().map_or(Ok(160), |a| a.parse())?;
     let out = PathBuf::from(
         args.next()
             .unwrap_or_else(|| "target/field_projection".into()),
     );
-    std::fs::create_dir_all(&out)?;
-
-    let users = PopulationSpec::default().sample(n, seed);
-    let opts = FieldOptions {
-        progress: std::env::var_os("FIELD_VERBOSE").is_some(),
-        concurrency: match std::env::var("FIELD_CONCURRENCY") {
-            Ok(c) => c.parse()?,
-            Err(_) => 2,
-        },
-        ..FieldOptions::default()
+    let opts = ProofOptions {
+        out,
+        tiers: 5,
+        probe_visits: 3,
+        rounds: 3,
+        runs: 30,
+        concurrency: 2,
+        resampled_gates: 1000,
+        verbose: true,
     };
-    let all = Instant::now();
-    let mut p75 = Vec::new();
-    for build in [Build::Base, Build::Heavy] {
-        let site = Site::start(build).await?;
-        let t = Instant::now();
-        let visits = run_population(&site.base_url(), &users, &opts).await?;
-        let wall = t.elapsed().as_secs_f64();
-        let path = out.join(format!("{}-seed{seed}.csv", build.name()));
-        let rows = write_csv(&path, &visits, &format!("{}-{seed}", build.name()))?;
-        println!(
-            "\n{} build: {rows}/{n} visits in {wall:.1} s ({:.2} s per visit, {} browsers) -> {}",
-            build.name(),
-            wall / n as f64,
-            opts.concurrency,
-            path.display()
-        );
-        report(&visits);
-        p75.push(METRICS.map(|(_, f)| quantile(&values(&visits, f), 0.75).unwrap_or(f64::NAN)));
-    }
-    println!("\np75 change heavy vs base:");
-    for (i, (name, _)) in METRICS.iter().enumerate() {
-        let (b, h) = (p75[0][i], p75[1][i]);
-        println!(
-            "  {name:<5} {b:>7.0} -> {h:>7.0} ms  ({:+.1} %)",
-            (h / b - 1.0) * 100.0
-        );
-    }
-    println!("total wall time {:.1} s", all.elapsed().as_secs_f64());
-    Ok(())
-}
+    let started = std::time::Instant::now();
+    let population = PopulationSpec::default().sample(users, seed);
+    let r = proof::run(&population, Build::Extra(extra_kb * 1024), &opts).await?;
 
-/// Quantiles of each metric, failures, and sanity checks of the conditions.
-fn report(visits: &[Visit]) {
-    println!("  metric      p10     p25     p50     p75     p90   (ms)");
-    for (name, f) in METRICS {
-        let vals = values(visits, f);
-        let qs: Vec<String> = QUANTILES
-            .iter()
-            .map(|&q| format!("{:>7.0}", quantile(&vals, q).unwrap_or(f64::NAN)))
-            .collect();
-        println!("  {name:<6} {}", qs.join(" "));
+    println!(
+        "\n## Field projection, proven ({users} users, seed {seed}, change: +{extra_kb} KB render-blocking stylesheet)\n"
+    );
+    println!(
+        "| metric | field p75 before | true field p75 after | true change | projected p75 after (90 % CI) | projection error | calibration fit at p75 | largest fit error p10…p90 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for m in METRICS {
+        let before = r.field_base.get(&m).copied().unwrap_or(f64::NAN);
+        let after = r.field_changed.get(&m).copied().unwrap_or(f64::NAN);
+        let (proj, lo, hi) = r
+            .projected
+            .get(&m)
+            .copied()
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN));
+        let fit = r.fit.get(&m);
+        println!(
+            "| {m} | {before:.0} ms | {after:.0} ms | {:+.1} % | {proj:.0} ms ({lo:.0}–{hi:.0}) | {:+.1} % | {} | {} |",
+            (after / before - 1.0) * 100.0,
+            (proj / after - 1.0) * 100.0,
+            fit.map_or("–".into(), |f| format!(
+                "{:+.1} %",
+                f.p75_rel_error * 100.0
+            )),
+            fit.map_or("–".into(), |f| format!(
+                "{:.1} %",
+                f.max_rel_error * 100.0
+            )),
+        );
     }
-    let ok: Vec<_> = visits
-        .iter()
-        .filter_map(|v| Some((v, v.vitals()?)))
-        .collect();
-    let not_img = ok.iter().filter(|(_, x)| x.lcp_element != "IMG").count();
-    let retried = visits.iter().filter(|v| v.attempts > 1).count();
-    // TTFB minus the server-side hold: what the browser adds on top.
-    let overhead: Vec<f64> = ok
-        .iter()
-        .map(|(v, x)| x.ttfb - v.user.navigation_delay_ms() as f64)
-        .collect();
     println!(
-        "  LCP element not the hero: {not_img}; retried: {retried}; TTFB - (backend + 2 RTT): median {:.1} ms",
-        quantile(&overhead, 0.5).unwrap_or(f64::NAN)
+        "\nmeasured change gate (runs {} per build): projected rows {:?}",
+        opts.runs, r.change_outcomes
     );
-    // Work time per unit of CPU slowdown should be about constant.
-    let per_unit: Vec<f64> = ok
-        .iter()
-        .filter_map(|(v, x)| Some(x.work_ms? / v.user.cpu_slowdown))
-        .collect();
     println!(
-        "  CPU work / slowdown: p10 {:.0}, p50 {:.0}, p90 {:.0} ms",
-        quantile(&per_unit, 0.1).unwrap_or(f64::NAN),
-        quantile(&per_unit, 0.5).unwrap_or(f64::NAN),
-        quantile(&per_unit, 0.9).unwrap_or(f64::NAN)
-    );
-    for v in visits {
-        if let Err(e) = &v.outcome {
-            println!("  FAILED user {} ({} attempts): {e}", v.user.id, v.attempts);
+        "measured A/A gate: {}",
+        if r.aa_regressed {
+            "REGRESSED (false alarm)"
+        } else {
+            "no regression"
         }
+    );
+    if let (Some(fa), Some(pw)) = (r.resampled_false_alarm, r.resampled_power) {
+        println!(
+            "resampled gates ({} each, {} visits per tier and build): A/A false alarm {:.1} %, change caught on LCP {:.1} %",
+            opts.resampled_gates,
+            opts.runs as usize / opts.tiers,
+            fa * 100.0,
+            pw * 100.0
+        );
     }
+    println!(
+        "\ncost: field {} visits per build in {:.0} s (both builds); calibration {} visits in {:.0} s; two gates {} visits in {:.0} s; total {:.0} s",
+        r.field_visits,
+        r.field_secs,
+        r.calibration_visits,
+        r.calibration_secs,
+        r.gate_visits,
+        r.gate_secs,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -56,6 +56,8 @@ pub enum Build {
     Base,
     /// The change: [`Build::Base`] plus one extra 300 KB render-blocking stylesheet.
     Heavy,
+    /// [`Build::Base`] plus one extra render-blocking stylesheet of this many bytes.
+    Extra(usize),
 }
 
 impl Build {
@@ -64,9 +66,23 @@ impl Build {
         match self {
             Build::Base => "base",
             Build::Heavy => "heavy",
+            Build::Extra(_) => "extra",
+        }
+    }
+
+    /// Bytes of the extra stylesheet, if the build has one.
+    pub fn extra_css(self) -> Option<usize> {
+        match self {
+            Build::Base => None,
+            Build::Heavy => Some(HEAVY_CSS_BYTES),
+            Build::Extra(n) => Some(n),
         }
     }
 }
+
+/// Backend time of a request without `?be=` (the lab's visits): the
+/// population's median backend time, as a production server has one.
+pub const DEFAULT_BACKEND_MS: u64 = 120;
 
 /// The generated assets of one build, shared by all requests.
 struct Assets {
@@ -91,8 +107,9 @@ impl Site {
         let assets = Arc::new(Assets {
             html: page_html(build).into_bytes(),
             base_css: stylesheet("base", BASE_CSS_BYTES, BASE_STYLES),
-            heavy_css: (build == Build::Heavy)
-                .then(|| stylesheet("heavy", HEAVY_CSS_BYTES, HEAVY_STYLES)),
+            heavy_css: build
+                .extra_css()
+                .map(|n| stylesheet("heavy", n, HEAVY_STYLES)),
             hero: hero_png(960, 540, HERO_BYTES),
         });
         let app = Router::new()
@@ -146,7 +163,7 @@ struct PageQuery {
 }
 
 async fn page(State(a): State<Arc<Assets>>, Query(q): Query<PageQuery>) -> Response {
-    let delay = q.be.unwrap_or(0).min(MAX_BACKEND_MS);
+    let delay = q.be.unwrap_or(DEFAULT_BACKEND_MS).min(MAX_BACKEND_MS);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
@@ -185,9 +202,9 @@ fn no_store(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Re
 
 /// The HTML of `build`'s page.
 fn page_html(build: Build) -> String {
-    let heavy = match build {
-        Build::Base => "",
-        Build::Heavy => "<link rel=\"stylesheet\" href=\"/s/heavy.css\">\n",
+    let heavy = match build.extra_css() {
+        None => "",
+        Some(_) => "<link rel=\"stylesheet\" href=\"/s/heavy.css\">\n",
     };
     format!(
         r#"<!doctype html>
@@ -209,7 +226,7 @@ fn page_html(build: Build) -> String {
     var img = new Image(960, 540);
     img.alt = "";
     img.className = "hero";
-    img.onload = function () {{ site.hero_loaded = performance.now(); }};
+    img.onload = function () {{ site.hero_loaded = performance.now(); img.setAttribute("data-loaded", ""); }};
     img.onerror = function () {{ site.hero_error = true; }};
     img.src = "/img/hero.png";
     document.getElementById("hero-slot").appendChild(img);

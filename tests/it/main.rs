@@ -9,6 +9,7 @@ mod baseline_import;
 mod cleanup;
 mod collector;
 mod compare_cli;
+mod field_projection;
 mod gate_api;
 mod gate_validity;
 mod oracle;
@@ -20,3 +21,11 @@ mod run_cli;
 mod support;
 mod throttle_browser;
 mod throttle_proxy;
+
+// The simulated field of examples/field_projection, shared with the example.
+#[path = "../../examples/field_projection/population.rs"]
+mod population;
+#[path = "../../examples/field_projection/proof.rs"]
+mod proof;
+#[path = "../../examples/field_projection/site.rs"]
+mod site;
