@@ -46,6 +46,9 @@ pub enum GateError {
     /// A calibration file is unusable.
     #[error(transparent)]
     Calibration(#[from] CalibrationError),
+    /// Calibrating (the demo's quick calibration) failed.
+    #[error(transparent)]
+    Calibrate(#[from] crate::calibrate::CalibrateError),
     /// A calibration does not cover the profile that names it.
     #[error(
         "{file} has no tiers for profile \"{profile}\" (it calibrates: {has})\n  hint: run `rumcheck calibrate` with this scenario, or remove the profile's `calibration`"
@@ -85,7 +88,10 @@ impl GateError {
     /// The exit code this error should produce: 2 for bad input, 3 for infrastructure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            GateError::Run(RunError::Browser(_)) | GateError::Interrupted { .. } => {
+            GateError::Run(RunError::Browser(_))
+            | GateError::Interrupted { .. }
+            | GateError::Calibrate(crate::calibrate::CalibrateError::Run(_))
+            | GateError::Calibrate(crate::calibrate::CalibrateError::Interrupted(_)) => {
                 exit::INCONCLUSIVE
             }
             _ => exit::USAGE,

@@ -30,6 +30,15 @@ use std::path::PathBuf;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `resample DIR [RUNS] [GATES]`: error rates again from a finished proof's files.
+    if std::env::args().nth(1).as_deref() == Some("resample") {
+        let mut a = std::env::args().skip(2);
+        let dir = PathBuf::from(a.next().unwrap_or_else(|| "target/field_projection".into()));
+        let runs: usize = a.next().map_or(Ok(30), |v| v.parse())?;
+        let gates: usize = a.next().map_or(Ok(1000), |v| v.parse())?;
+        print_rates(&proof::error_rates(&dir, runs, gates)?);
+        return Ok(());
+    }
     let mut args = std::env::args().skip(1);
     let users: usize = args.next().map_or(Ok(80), |a| a.parse())?;
     let seed: u64 = args.next().map_or(Ok(1), |a| a.parse())?;
@@ -94,14 +103,8 @@ async fn main() -> anyhow::Result<()> {
             "no regression"
         }
     );
-    if let (Some(fa), Some(pw)) = (r.resampled_false_alarm, r.resampled_power) {
-        println!(
-            "resampled gates ({} each, {} visits per tier and build): A/A false alarm {:.1} %, change caught on LCP {:.1} %",
-            opts.resampled_gates,
-            opts.runs as usize / opts.tiers,
-            fa * 100.0,
-            pw * 100.0
-        );
+    if let Some(rates) = &r.rates {
+        print_rates(rates);
     }
     println!(
         "\ncost: field {} visits per build in {:.0} s (both builds); calibration {} visits in {:.0} s; two gates {} visits in {:.0} s; total {:.0} s",
@@ -114,4 +117,18 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+fn print_rates(r: &proof::ErrorRates) {
+    println!(
+        "resampled gates ({} each, {} visits per tier and build): no change → any row regressed in {:.1} %; the change → projected row regressed: {}",
+        r.gates,
+        r.per_tier,
+        r.false_alarm * 100.0,
+        r.caught
+            .iter()
+            .map(|(m, v)| format!("{m} {:.1} %", v * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }

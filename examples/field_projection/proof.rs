@@ -71,10 +71,68 @@ pub struct ProofReport {
     pub gate_visits: usize,
     /// Wall time of the two measured gates.
     pub gate_secs: f64,
-    /// Resampled gates: share of A/A gates with a regressed projected row.
-    pub resampled_false_alarm: Option<f64>,
-    /// Resampled gates: share of change gates with the LCP projected row regressed.
-    pub resampled_power: Option<f64>,
+    /// Error rates of gates resampled from the measured visits.
+    pub rates: Option<ErrorRates>,
+}
+
+/// Error rates of gates resampled from measured visits.
+#[derive(Debug, Clone)]
+pub struct ErrorRates {
+    /// Gates resampled per row.
+    pub gates: usize,
+    /// Visits per tier and build in each gate.
+    pub per_tier: usize,
+    /// Share of no-change gates with any regressed row (lab or projected).
+    pub false_alarm: f64,
+    /// Per metric: share of change gates whose projected row regressed.
+    pub caught: BTreeMap<Metric, f64>,
+}
+
+/// Resamples `gates` gates of `runs` visits per build (spread over the
+/// tiers) from what the proof wrote into `dir`: its baseline, calibration
+/// and the two measured gates' samples. The A/A gates draw the candidate
+/// from the no-change gate's candidate visits; the change gates from the
+/// change gate's; both draw the reference from both gates' reference visits.
+pub fn error_rates(dir: &Path, runs: usize, gates: usize) -> anyhow::Result<ErrorRates> {
+    let baseline = rumcheck::baseline::read_baseline(&dir.join("baseline.json"))?;
+    let cal = rumcheck::calibrate::CalibrationFile::read(&dir.join("calibration.json"))?;
+    let layout = cal
+        .entries
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("the calibration has no entry"))?
+        .layout();
+    let change = rumcheck::sample::read_samples(&dir.join("gate-change/samples.ndjson"))?;
+    let same = rumcheck::sample::read_samples(&dir.join("gate-aa/samples.ndjson"))?;
+    let of = |s: &[Sample], variant: &str| -> Vec<Sample> {
+        s.iter().filter(|x| x.variant == variant).cloned().collect()
+    };
+    let mut reference = of(&change, "reference");
+    reference.extend(of(&same, "reference"));
+    let per_tier = (runs / layout.len()).max(1);
+    let aa = resampled(
+        &of(&same, "candidate"),
+        &reference,
+        &baseline,
+        &layout,
+        per_tier,
+        gates,
+        11,
+    );
+    let ch = resampled(
+        &of(&change, "candidate"),
+        &reference,
+        &baseline,
+        &layout,
+        per_tier,
+        gates,
+        12,
+    );
+    Ok(ErrorRates {
+        gates,
+        per_tier,
+        false_alarm: aa.any,
+        caught: ch.projected,
+    })
 }
 
 fn log(verbose: bool, msg: &str) {
@@ -204,52 +262,9 @@ pub async fn run(
     });
 
     // 5. Resampled gates from the measured visits (error rates).
-    let layout = entry.layout();
-    let (false_alarm, power) = if opts.resampled_gates > 0 {
-        let reference: Vec<Sample> = with_change
-            .samples
-            .iter()
-            .chain(&aa.samples)
-            .filter(|s| s.variant == "reference")
-            .cloned()
-            .collect();
-        let cand_change: Vec<Sample> = with_change
-            .samples
-            .iter()
-            .filter(|s| s.variant == "candidate")
-            .cloned()
-            .collect();
-        let cand_same: Vec<Sample> = aa
-            .samples
-            .iter()
-            .filter(|s| s.variant == "candidate")
-            .cloned()
-            .collect();
-        let per_tier = (opts.runs as usize / layout.len()).max(1);
-        let fa = resampled(
-            &cand_same,
-            &reference,
-            &baseline,
-            &layout,
-            per_tier,
-            opts.resampled_gates,
-            11,
-            None,
-        );
-        let pw = resampled(
-            &cand_change,
-            &reference,
-            &baseline,
-            &layout,
-            per_tier,
-            opts.resampled_gates,
-            12,
-            Some(Metric::Lcp),
-        );
-        (Some(fa), Some(pw))
-    } else {
-        (None, None)
-    };
+    let rates = (opts.resampled_gates > 0)
+        .then(|| error_rates(&opts.out, opts.runs as usize, opts.resampled_gates))
+        .transpose()?;
     drop(base);
     drop(changed);
     Ok(ProofReport {
@@ -265,8 +280,7 @@ pub async fn run(
         aa_regressed,
         gate_visits: with_change.samples.len() + aa.samples.len(),
         gate_secs,
-        resampled_false_alarm: false_alarm,
-        resampled_power: power,
+        rates,
     })
 }
 
@@ -306,10 +320,15 @@ steps = [ {{ wait_for = "img.hero[data-loaded]" }} ]
     )?)
 }
 
-/// Share of resampled gates with a regressed projected row (any metric, or
-/// only `metric`): each gate draws `per_tier` visits per tier and build with
-/// replacement from the measured visits and is judged like a real one.
-#[allow(clippy::too_many_arguments)]
+/// Shares of resampled gates with a regressed row: any row, and per metric
+/// the projected row.
+struct Hits {
+    any: f64,
+    projected: BTreeMap<Metric, f64>,
+}
+
+/// Each gate draws `per_tier` visits per tier and build with replacement
+/// from the measured visits and is judged like a real one.
 fn resampled(
     candidate: &[Sample],
     reference: &[Sample],
@@ -318,8 +337,7 @@ fn resampled(
     per_tier: usize,
     gates: usize,
     seed: u64,
-    metric: Option<Metric>,
-) -> f64 {
+) -> Hits {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
     let pools = |s: &[Sample]| -> Vec<Vec<Sample>> {
@@ -353,7 +371,8 @@ fn resampled(
         metrics: METRICS.to_vec(),
         ..VerdictOptions::default()
     };
-    let mut hits = 0;
+    let mut any = 0;
+    let mut projected: BTreeMap<Metric, usize> = METRICS.iter().map(|m| (*m, 0)).collect();
     for _ in 0..gates {
         let mut draw = |pools: &[Vec<Sample>], variant: &str| -> Vec<Sample> {
             let mut out = Vec::new();
@@ -381,14 +400,22 @@ fn resampled(
             },
             &options,
         );
-        let hit = g.comparisons.iter().any(|c| {
-            c.against == Against::ProjectedField
-                && c.outcome == Outcome::Regressed
-                && metric.is_none_or(|m| c.metric == m)
-        });
-        if hit {
-            hits += 1;
+        let regressed = g
+            .comparisons
+            .iter()
+            .filter(|c| c.outcome == Outcome::Regressed);
+        let mut hit = false;
+        for c in regressed {
+            hit = true;
+            if c.against == Against::ProjectedField {
+                *projected.entry(c.metric).or_default() += 1;
+            }
         }
+        any += usize::from(hit);
     }
-    hits as f64 / gates.max(1) as f64
+    let share = |n: usize| n as f64 / gates.max(1) as f64;
+    Hits {
+        any: share(any),
+        projected: projected.into_iter().map(|(m, n)| (m, share(n))).collect(),
+    }
 }

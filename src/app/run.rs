@@ -216,9 +216,10 @@ pub async fn demo(args: DemoArgs) -> Result<u8, Failure> {
     }
     let manager = report_manager(&args.reports)?;
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
-    let (gate, builds) = crate::demo::gate::prepare(knobs, args.runs, opts)
-        .await
-        .map_err(gate_failure)?;
+    let (gate, builds) =
+        crate::demo::gate::prepare(knobs, args.runs, opts, args.calibration.clone())
+            .await
+            .map_err(gate_failure)?;
     let outcome = run_gate(gate.verdict_options(verdict), manager).await;
     builds.stop().await;
     let outcome = outcome?;

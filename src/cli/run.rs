@@ -108,6 +108,9 @@ pub struct DemoArgs {
     /// Make the demo site slower, e.g. `lcp=400ms` (delays the hero image), `ttfb=200ms`, `inp=150ms`, `cls=0.1`.
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub regress: Vec<String>,
+    /// Reuse a calibration (e.g. `rumcheck-out/demo-calibration.json` of an earlier demo) instead of calibrating again.
+    #[arg(long, value_name = "CALIBRATION.json")]
+    pub calibration: Option<PathBuf>,
     /// Browser and output options.
     #[command(flatten)]
     pub browser: BrowserArgs,

@@ -9,7 +9,7 @@ use crate::calibrate::{self, CalibrateOptions};
 use crate::gate::{Gate, GateError, Runs};
 use crate::run::RunOptions;
 use crate::scenario::{LoadedScenario, ScenarioError, parse};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The demo shop's made-up RUM export (see tools/make-demo-field-data.py):
 /// a week of page views with LCP, FCP, TTFB, CLS, INP per page and device.
@@ -49,11 +49,14 @@ impl Builds {
 }
 
 /// Serves both builds and writes the demo baseline into the output
-/// directory; returns the gate to run and the servers to stop afterwards.
+/// directory, calibrates the reference build to it (or reuses
+/// `calibration`, e.g. the `demo-calibration.json` of an earlier run);
+/// returns the gate to run and the servers to stop afterwards.
 pub async fn prepare(
     knobs: DemoKnobs,
     runs: Option<u32>,
     options: RunOptions,
+    calibration: Option<PathBuf>,
 ) -> Result<(Gate, Builds), GateError> {
     let serve_err = |e: std::io::Error| {
         GateError::Run(crate::run::RunError::Output {
@@ -64,60 +67,13 @@ pub async fn prepare(
     let reference = serve(DemoKnobs::default()).await.map_err(serve_err)?;
     let candidate = serve(knobs).await.map_err(serve_err)?;
     let scenario = scenario(&candidate.base_url())?;
+    let b = baseline()?;
     let baseline_path = options.out_dir.join("demo-baseline.json");
-    std::fs::create_dir_all(&options.out_dir)
-        .and_then(|()| {
-            let b = baseline().map_err(std::io::Error::other)?;
-            std::fs::write(
-                &baseline_path,
-                serde_json::to_vec_pretty(&b).map_err(std::io::Error::other)?,
-            )
-        })
-        .map_err(|e| {
-            GateError::Run(crate::run::RunError::Output {
-                path: baseline_path.clone(),
-                source: e,
-            })
-        })?;
-    // A quick calibration of the reference ("production") build against the
-    // bundled field data, so the field rows are projected onto real users.
-    let calibration_path = options.out_dir.join("demo-calibration.json");
-    let b = baseline().map_err(GateError::Baseline)?;
-    let mut quick = CalibrateOptions::new(options.clone(), "demo/field.csv");
-    quick.tiers = QUICK_TIERS;
-    quick.visits = 1;
-    quick.rounds = 2;
-    quick.host_probe = false;
-    quick.base_url = url::Url::parse(&reference.base_url()).ok();
-    if !options.quiet {
-        eprintln!(
-            "rumcheck demo: calibrating the reference build to the bundled field data (quick: {QUICK_TIERS} tiers, 1 visit a probe)…"
-        );
-    }
-    let file = calibrate::calibrate(&scenario, &b, &quick)
-        .await
-        .map_err(|e| match e {
-            calibrate::CalibrateError::Run(r) => GateError::Run(r),
-            other => GateError::Run(crate::run::RunError::Output {
-                path: calibration_path.clone(),
-                source: std::io::Error::other(other.to_string()),
-            }),
-        })?;
-    if !options.quiet {
-        eprint!("{}", calibrate::render(&file));
-    }
-    std::fs::write(
-        &calibration_path,
-        serde_json::to_vec_pretty(&file)
-            .map_err(std::io::Error::other)
-            .unwrap_or_default(),
-    )
-    .map_err(|e| {
-        GateError::Run(crate::run::RunError::Output {
-            path: calibration_path.clone(),
-            source: e,
-        })
-    })?;
+    write_json(&baseline_path, &b)?;
+    let calibration_path = match calibration {
+        Some(path) => path,
+        None => quick_calibration(&scenario, &b, &reference.base_url(), &options).await?,
+    };
     let mut gate = Gate::from_scenario(scenario)
         .baseline(&baseline_path)
         .reference_url(reference.base_url())
@@ -133,4 +89,49 @@ pub async fn prepare(
             candidate,
         },
     ))
+}
+
+/// A quick calibration of the reference ("production") build against the
+/// bundled field data ([`QUICK_TIERS`] tiers, one visit a probe, two
+/// refine rounds), written to `OUT/demo-calibration.json`.
+async fn quick_calibration(
+    scenario: &LoadedScenario,
+    baseline: &Baseline,
+    reference_url: &str,
+    options: &RunOptions,
+) -> Result<PathBuf, GateError> {
+    let path = options.out_dir.join("demo-calibration.json");
+    let mut quick = CalibrateOptions::new(options.clone(), "demo/field.csv");
+    quick.tiers = QUICK_TIERS;
+    quick.visits = 1;
+    quick.rounds = 2;
+    quick.host_probe = false;
+    quick.base_url = url::Url::parse(reference_url).ok();
+    if !options.quiet {
+        eprintln!(
+            "rumcheck demo: calibrating the reference build to the bundled field data (quick: {QUICK_TIERS} tiers, 1 visit a probe; reuse it with --calibration {})",
+            path.display()
+        );
+    }
+    let file = calibrate::calibrate(scenario, baseline, &quick).await?;
+    if !options.quiet {
+        eprint!("{}", calibrate::render(&file));
+    }
+    write_json(&path, &file)?;
+    Ok(path)
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), GateError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| {
+            let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+            std::fs::write(path, text)
+        })
+        .map_err(|source| {
+            GateError::Run(crate::run::RunError::Output {
+                path: path.to_path_buf(),
+                source,
+            })
+        })
 }

@@ -1,7 +1,8 @@
 //! The library API a team calls from its own `cargo test`, run end to end
 //! against the demo shop: two builds on loopback, the bundled RUM baseline,
-//! real browsers. The unchanged build passes; a build whose hero image is
-//! 400 ms late fails with exit code 1 on LCP.
+//! real browsers, the demo's quick calibration. The unchanged build passes;
+//! a build whose hero image is 1 s late fails with exit code 1 on LCP, in
+//! the lab and projected onto real users, whose LCP assessment flips.
 
 use crate::support::browser_lock;
 use rumcheck::demo::{DemoKnobs, gate::prepare};
@@ -20,7 +21,8 @@ fn options(dir: &std::path::Path) -> RunOptions {
 }
 
 #[tokio::test]
-async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp() {
+async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp_and_flips_the_assessment()
+ {
     let _lock = browser_lock().await;
     let out = tempfile::tempdir().unwrap();
 
@@ -28,9 +30,12 @@ async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp() {
         DemoKnobs::default(),
         Some(12),
         options(&out.path().join("same")),
+        None,
     )
     .await
     .unwrap();
+    // The second gate reuses the first one's calibration (one calibration per CI run).
+    let calibration = out.path().join("same/demo-calibration.json");
     let same = gate.runs(Runs::Fixed(12)).run().await;
     builds.stop().await;
     let same = same.expect("the gate runs");
@@ -45,10 +50,23 @@ async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp() {
             .is_some_and(|v| v.count(Outcome::Regressed) == 0)
     );
 
-    let knobs = DemoKnobs::parse(&["lcp=400ms"]).unwrap();
-    let (gate, builds) = prepare(knobs, Some(12), options(&out.path().join("slow")))
-        .await
-        .unwrap();
+    assert!(
+        same.verdict.as_ref().is_some_and(|v| v
+            .comparisons
+            .iter()
+            .any(|c| c.against == Against::ProjectedField)),
+        "the calibrated demo has projected-field rows"
+    );
+
+    let knobs = DemoKnobs::parse(&["lcp=1000ms"]).unwrap();
+    let (gate, builds) = prepare(
+        knobs,
+        Some(12),
+        options(&out.path().join("slow")),
+        Some(calibration),
+    )
+    .await
+    .unwrap();
     let slow = gate.run().await;
     builds.stop().await;
     let slow = slow.expect("the gate runs");
@@ -59,13 +77,24 @@ async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp() {
         .iter()
         .filter(|c| c.outcome == Outcome::Regressed)
         .collect();
+    let table = rumcheck::report::terminal::render(verdict, false);
     assert!(
         regressed.iter().any(|c| c.page == "home"
             && c.metric == Metric::Lcp
             && c.against == Against::Reference),
-        "{}",
-        rumcheck::report::terminal::render(verdict, false)
+        "{table}"
     );
+    let projected = regressed
+        .iter()
+        .find(|c| {
+            c.page == "home" && c.metric == Metric::Lcp && c.against == Against::ProjectedField
+        })
+        .unwrap_or_else(|| panic!("no regressed projected LCP row:\n{table}"));
+    assert!(
+        projected.projection.as_ref().is_some_and(|p| p.flips),
+        "{table}"
+    );
+    assert!(projected.reason.contains("assessment flips"), "{table}");
     let panic = std::panic::catch_unwind(|| slow.assert_pass())
         .expect_err("assert_pass panics on a regression");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();

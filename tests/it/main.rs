@@ -6,6 +6,7 @@ mod baseline_cli;
 mod baseline_crux;
 mod baseline_fetch;
 mod baseline_import;
+mod calibrate_cli;
 mod cleanup;
 mod collector;
 mod compare_cli;
