@@ -46,6 +46,7 @@ impl CalibrateOptions {
         o.visits = args.visits;
         o.rounds = args.rounds;
         o.tolerance = args.tolerance;
+        o.pages = (!args.page.is_empty()).then(|| args.page.clone());
         if let Some(u) = &args.base_url {
             o.base_url = Some(
                 url::Url::parse(u)
@@ -71,7 +72,7 @@ pub async fn main(args: CalibrateFieldArgs) -> Result<u8, Failure> {
     let file = calibrate::calibrate(&scenario, &baseline, &options)
         .await
         .map_err(|e| match e {
-            CalibrateError::NothingToFit(_) => Failure::usage(e),
+            CalibrateError::NothingToFit(_) | CalibrateError::UnknownPage(..) => Failure::usage(e),
             _ => Failure::infra(e),
         })?;
     let text = serde_json::to_string_pretty(&file).map_err(Failure::infra)?;

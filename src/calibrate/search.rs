@@ -47,6 +47,8 @@ pub struct CalibrateOptions {
     pub baseline_name: String,
     /// Run `calibrate-host` under the median tier and record it.
     pub host_probe: bool,
+    /// Only these scenario pages (by name); `None` calibrates every page.
+    pub pages: Option<Vec<String>>,
     /// Browser, concurrency and output.
     pub run: RunOptions,
 }
@@ -62,6 +64,7 @@ impl CalibrateOptions {
             base_url: None,
             baseline_name: baseline_name.to_string(),
             host_probe: true,
+            pages: None,
             run,
         }
     }
@@ -75,6 +78,9 @@ pub enum CalibrateError {
         "nothing to calibrate: {0}\n  hint: check that the baseline has TTFB, FCP or LCP for the scenario's pages (`rumcheck baseline show`) and that each profile's `segment` matches one"
     )]
     NothingToFit(String),
+    /// `--page` names a page the scenario does not have.
+    #[error("--page {0:?}: the scenario has no page of that name (it has: {1})")]
+    UnknownPage(String, String),
     /// Browsers or output failed.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -201,8 +207,29 @@ fn problems(
 ) -> Result<Vec<Problem>, CalibrateError> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
+    let names: Vec<&str> = scenario
+        .scenario
+        .pages
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    for wanted in opts.pages.iter().flatten() {
+        if !names.contains(&wanted.as_str()) {
+            return Err(CalibrateError::UnknownPage(
+                wanted.clone(),
+                names.join(", "),
+            ));
+        }
+    }
     for profile in &scenario.scenario.profiles {
         for (i, page) in scenario.scenario.pages.iter().enumerate() {
+            if opts
+                .pages
+                .as_ref()
+                .is_some_and(|only| !only.contains(&page.name))
+            {
+                continue;
+            }
             let field_page = scenario.field_page(page);
             let seg = baseline
                 .find(&field_page, &profile.segment)

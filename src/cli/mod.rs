@@ -77,6 +77,9 @@ pub struct CalibrateFieldArgs {
     /// A tier stops searching once every metric is within this relative error.
     #[arg(long, value_name = "FRACTION", default_value_t = 0.05)]
     pub tolerance: f64,
+    /// Only this scenario page (repeat for several; default: every page with field data).
+    #[arg(long, value_name = "NAME")]
+    pub page: Vec<String>,
     /// Browser options.
     #[command(flatten)]
     pub browser: run::BrowserArgs,
