@@ -503,6 +503,12 @@ fn finish(p: Problem, opts: &CalibrateOptions) -> CalibratedPage {
             }
         })
         .collect();
+    if tiers.iter().all(|t| t.cpu_slowdown <= 1.01) {
+        notes.push("no tier needed CPU throttling: network conditions alone reproduce the field, so a change that costs only CPU is projected from unthrottled CPUs (likely too small for slow devices)".into());
+    }
+    if tiers.iter().all(|t| t.down_kbps >= fit::DOWN_KBPS.1 * 0.99) {
+        notes.push("every tier is at the top bandwidth: a change that costs only bytes is projected from unthrottled links (likely too small for slow networks)".into());
+    }
     if let Some(crux) = p.rtt_p75 {
         let pts: Vec<(f64, f64)> = tiers
             .iter()
