@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
         },
     );
     // The same visits spread over 5 calibration tiers: 30 stratified lab rows
-    // plus 30 projected rows (1000 bootstrap replicates each).
+    // plus 30 projected rows (500 bootstrap replicates each).
     let tier = |v: &[rumcheck::Sample]| -> Vec<rumcheck::Sample> {
         v.iter()
             .cloned()

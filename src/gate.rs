@@ -49,6 +49,11 @@ pub enum GateError {
     /// Calibrating (the demo's quick calibration) failed.
     #[error(transparent)]
     Calibrate(#[from] crate::calibrate::CalibrateError),
+    /// A calibration without the field it was fitted to.
+    #[error(
+        "a calibration needs the baseline it was fitted to\n  hint: add --baseline B.json (the file given to `rumcheck calibrate`)"
+    )]
+    CalibrationWithoutBaseline,
     /// A calibration does not cover the profile that names it.
     #[error(
         "{file} has no tiers for profile \"{profile}\" (it calibrates: {has})\n  hint: run `rumcheck calibrate` with this scenario, or remove the profile's `calibration`"
@@ -256,6 +261,9 @@ impl Gate {
             .transpose()?;
         let judged = baseline.is_some() || reference.is_some() || reference_url.is_some();
         let calibrations = self.calibrations()?;
+        if !calibrations.is_empty() && baseline.is_none() {
+            return Err(GateError::CalibrationWithoutBaseline);
+        }
         let setups = setups(&self.scenario, reference_url.as_ref(), &calibrations);
         let calibrated = calibrated_layouts(&calibrations);
         let mut gate_notes: Vec<String> = Vec::new();

@@ -71,6 +71,11 @@ impl CompareOptions {
             segments.insert(profile, key);
         }
         let mut calibrated = BTreeMap::new();
+        if args.calibration.is_some() && args.baseline.is_none() {
+            return Err(Failure::usage(anyhow!(
+                "--calibration needs the baseline it was fitted to\n  hint: add --baseline B.json (the file given to `rumcheck calibrate`)"
+            )));
+        }
         if let Some(path) = &args.calibration {
             let file = crate::calibrate::CalibrationFile::read(path).map_err(Failure::usage)?;
             for e in &file.entries {

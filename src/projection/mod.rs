@@ -19,7 +19,7 @@
 //!    band changes as its tier did), and reads the projected p75 and the
 //!    share of good visits off the changed grid.
 //!
-//! The interval is a percentile bootstrap that resamples visits within each
+//! The interval is a percentile bootstrap (500 replicates by default) that resamples visits within each
 //! tier for both builds (stratified) and, when the field's n is known,
 //! moves the field quantile levels by their binomial sampling error
 //! (`u ± z·√(u(1 − u)/n)`, one `z` per replicate). Invariants: with no
@@ -96,7 +96,7 @@ impl Default for ProjectOptions {
     fn default() -> Self {
         ProjectOptions {
             level: 0.90,
-            resamples: 1000,
+            resamples: 500,
             seed: 0x5eed_f1e1d,
         }
     }
@@ -154,24 +154,27 @@ pub fn project(
     options: &ProjectOptions,
 ) -> Option<Projection> {
     let transfer = Transfer::for_metric(metric);
-    let used: Vec<&TierSamples<'_>> = tiers
+    let mut used: Vec<&TierSamples<'_>> = tiers
         .iter()
         .filter(|t| !t.candidate.is_empty() && !t.reference.is_empty())
         .collect();
     if used.is_empty() {
         return None;
     }
+    // Fastest band first, so the interpolation weights below are fixed.
+    used.sort_by(|a, b| a.layout.quantile.total_cmp(&b.layout.quantile));
     let good = metric.thresholds().map(|(g, _)| g);
+    let mut diffs = Vec::new();
     let changes: Vec<f64> = used
         .iter()
-        .map(|t| tier_change(transfer, t.candidate, t.reference))
+        .map(|t| tier_change(transfer, t.candidate, t.reference, &mut diffs))
         .collect();
     let points: Vec<f64> = used
         .iter()
         .map(|t| normal::quantile(t.layout.quantile.clamp(1e-6, 1.0 - 1e-6)))
         .collect();
-    let grid = Grid::new();
-    let estimate = evaluate(&grid, field, transfer, &pairs(&points, &changes), 0.0, good);
+    let grid = Grid::new(&points);
+    let estimate = evaluate(&grid, field, transfer, &changes, 0.0, good);
 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(options.seed);
     let mut projected = Vec::with_capacity(options.resamples);
@@ -185,7 +188,7 @@ pub fn project(
             .map(|t| {
                 resample(&mut rng, t.candidate, &mut buf_c);
                 resample(&mut rng, t.reference, &mut buf_r);
-                tier_change(transfer, &buf_c, &buf_r)
+                tier_change(transfer, &buf_c, &buf_r, &mut diffs)
             })
             .collect();
         let z = if field.n.is_some() {
@@ -193,7 +196,7 @@ pub fn project(
         } else {
             0.0
         };
-        let e = evaluate(&grid, field, transfer, &pairs(&points, &boot), z, good);
+        let e = evaluate(&grid, field, transfer, &boot, z, good);
         projected.push(e.projected);
         shifts.push(e.projected - e.today);
         if let Some(g) = e.good_projected {
@@ -240,17 +243,36 @@ struct Evaluated {
     good_projected: Option<f64>,
 }
 
-/// The grid of field levels `u_i = (i + ½) / GRID` and their probits.
+/// The grid of field levels `u_i = (i + ½) / GRID`, and for each the two
+/// tiers (sorted by level) its change interpolates between, with the weight
+/// of the second: linear in the probit, flat beyond the end tiers. The
+/// weights depend only on the tiers' levels, so they are computed once.
 struct Grid {
     u: Vec<f64>,
-    z: Vec<f64>,
+    weights: Vec<(usize, usize, f64)>,
 }
 
 impl Grid {
-    fn new() -> Grid {
+    fn new(points: &[f64]) -> Grid {
         let u: Vec<f64> = (0..GRID).map(|i| (i as f64 + 0.5) / GRID as f64).collect();
-        let z = u.iter().map(|&u| normal::quantile(u)).collect();
-        Grid { u, z }
+        let last = points.len() - 1;
+        let weights = u
+            .iter()
+            .map(|&u| {
+                let z = normal::quantile(u);
+                if z <= points[0] {
+                    return (0, 0, 0.0);
+                }
+                if z >= points[last] {
+                    return (last, last, 0.0);
+                }
+                let k = (0..last).find(|&k| z <= points[k + 1]).unwrap_or(last - 1);
+                let (z0, z1) = (points[k], points[k + 1]);
+                let t = if z1 > z0 { (z - z0) / (z1 - z0) } else { 1.0 };
+                (k, k + 1, t)
+            })
+            .collect();
+        Grid { u, weights }
     }
 }
 
@@ -260,13 +282,13 @@ fn evaluate(
     grid: &Grid,
     field: &FieldDist,
     transfer: Transfer,
-    tiers: &[(f64, f64)],
+    changes: &[f64],
     z: f64,
     good: Option<f64>,
 ) -> Evaluated {
     let mut today = Vec::with_capacity(GRID);
     let mut after = Vec::with_capacity(GRID);
-    for (&u, &zu) in grid.u.iter().zip(&grid.z) {
+    for (&u, &(k0, k1, t)) in grid.u.iter().zip(&grid.weights) {
         let moved = match field.n {
             Some(n) if n > 0 && z != 0.0 => {
                 (u + z * (u * (1.0 - u) / n as f64).sqrt()).clamp(1e-4, 1.0 - 1e-4)
@@ -274,7 +296,7 @@ fn evaluate(
             _ => u,
         };
         let v = field.quantile(moved);
-        let c = interpolate(tiers, zu);
+        let c = changes[k0] + t * (changes[k1] - changes[k0]);
         let w = match transfer {
             Transfer::Scale => v * c.exp(),
             Transfer::Shift => (v + c).max(0.0),
@@ -298,51 +320,20 @@ fn p75(xs: &mut [f64]) -> f64 {
     *xs.select_nth_unstable_by(k, f64::total_cmp).1
 }
 
-/// Piecewise-linear through `(probit, change)` pairs sorted by probit,
-/// flat outside.
-fn interpolate(pairs: &[(f64, f64)], z: f64) -> f64 {
-    let (first, last) = (pairs[0], pairs[pairs.len() - 1]);
-    if z <= first.0 {
-        return first.1;
-    }
-    if z >= last.0 {
-        return last.1;
-    }
-    for w in pairs.windows(2) {
-        let ((z0, v0), (z1, v1)) = (w[0], w[1]);
-        if z <= z1 {
-            let t = if z1 > z0 { (z - z0) / (z1 - z0) } else { 1.0 };
-            return v0 + t * (v1 - v0);
-        }
-    }
-    last.1
-}
-
-/// Pairs `(probit of the tier's level, change)`, sorted by probit.
-fn pairs(points: &[f64], changes: &[f64]) -> Vec<(f64, f64)> {
-    let mut p: Vec<(f64, f64)> = points
-        .iter()
-        .copied()
-        .zip(changes.iter().copied())
-        .collect();
-    p.sort_by(|a, b| a.0.total_cmp(&b.0));
-    p
-}
-
 /// Hodges-Lehmann change of one tier: on the log scale for [`Transfer::Scale`]
 /// (values floored at 0.5 so a 0 ms TTFB stays finite), absolute otherwise.
-fn tier_change(transfer: Transfer, c: &[f64], r: &[f64]) -> f64 {
+fn tier_change(transfer: Transfer, c: &[f64], r: &[f64], d: &mut Vec<f64>) -> f64 {
     let f = |v: f64| match transfer {
         Transfer::Scale => v.max(0.5).ln(),
         Transfer::Shift => v,
     };
-    let mut d: Vec<f64> = Vec::with_capacity(c.len() * r.len());
+    d.clear();
     for &a in c {
         for &b in r {
             d.push(f(a) - f(b));
         }
     }
-    crate::stats::median(&d).unwrap_or(0.0)
+    crate::stats::median_mut(d).unwrap_or(0.0)
 }
 
 fn resample(rng: &mut Xoshiro256PlusPlus, from: &[f64], into: &mut Vec<f64>) {

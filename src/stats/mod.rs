@@ -141,6 +141,21 @@ pub fn sorted(xs: &[f64]) -> Vec<f64> {
     v
 }
 
+/// [`median`] without allocating: reorders `xs` (selection, O(n)).
+pub fn median_mut(xs: &mut [f64]) -> Option<f64> {
+    let n = xs.len();
+    if n == 0 {
+        return None;
+    }
+    let (lower, mid, _) = xs.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let hi = *mid;
+    if n % 2 == 1 {
+        return Some(hi);
+    }
+    let lo = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((lo + hi) / 2.0)
+}
+
 /// The median (linear interpolation between the middle pair), `None` if empty.
 pub fn median(xs: &[f64]) -> Option<f64> {
     if xs.is_empty() {

@@ -119,8 +119,9 @@ pub fn stratified_shift(
         }
     }
     let f = |v: f64| if log { v.ln() } else { v };
-    let stat = |pairs: &[(Vec<f64>, Vec<f64>)]| -> f64 {
-        let mut d = Vec::new();
+    let mut d = Vec::new();
+    let mut stat = |pairs: &[(Vec<f64>, Vec<f64>)]| -> f64 {
+        d.clear();
         for (x, y) in pairs {
             for &a in x {
                 for &b in y {
@@ -128,7 +129,7 @@ pub fn stratified_shift(
                 }
             }
         }
-        super::median(&d).unwrap_or(0.0)
+        super::median_mut(&mut d).unwrap_or(0.0)
     };
     let original: Vec<(Vec<f64>, Vec<f64>)> =
         used.iter().map(|(x, y)| (x.to_vec(), y.to_vec())).collect();

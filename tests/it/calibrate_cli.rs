@@ -155,6 +155,24 @@ fn a_broken_or_foreign_calibration_file_is_exit_2_with_its_name() {
         "{err}"
     );
 
+    // A calibration for the right profile, but no baseline to project onto.
+    let mut desktop = file.clone();
+    desktop.entries[0].profile = "desktop".into();
+    let mine = dir.path().join("desktop.json");
+    std::fs::write(&mine, serde_json::to_vec(&desktop).unwrap()).unwrap();
+    let o = rumcheck(&[
+        "run",
+        "scenarios/demo.toml",
+        "--calibration",
+        &mine.display().to_string(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a calibration needs the baseline it was fitted to"),
+        "{err}"
+    );
+
     // Out-of-range tier values are named.
     let mut bad = file.clone();
     bad.entries[0].tiers[0].cpu_slowdown = 0.5;
