@@ -85,3 +85,7 @@ pub(crate) const NO_CALIBRATION: &str =
 
 /// Why a calibrated profile still cannot project (no reference build).
 pub(crate) const NO_REFERENCE: &str = "without the reference build: projecting onto real users needs it measured under the same calibration (--reference-url or --reference-samples)";
+
+/// Why a calibrated profile's row could not be projected: no tier has
+/// visits of both builds (reference samples recorded without the calibration?).
+pub(crate) const NO_TIERS: &str = "with this calibration: no tier has visits of both builds (were the reference samples recorded without it?); nothing to project";

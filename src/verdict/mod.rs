@@ -207,7 +207,7 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
             };
             match layout {
                 Some(layout) if !g.reference.is_empty() => {
-                    if let Some(c) = projected::measure(
+                    let row = projected::measure(
                         page,
                         profile,
                         metric,
@@ -217,8 +217,17 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                         mb,
                         options,
                         level,
-                    ) {
-                        add(c);
+                    );
+                    match row {
+                        Some(c) => add(c),
+                        None => comparisons.extend(field::offset(
+                            page,
+                            profile,
+                            metric,
+                            &x,
+                            mb,
+                            field::NO_TIERS,
+                        )),
                     }
                 }
                 _ => {

@@ -51,7 +51,8 @@ pub(crate) fn measure(
     };
     let (x, y) = (per_tier(candidate), per_tier(reference));
     let (nx, ny): (usize, usize) = (x.iter().map(Vec::len).sum(), y.iter().map(Vec::len).sum());
-    if nx == 0 && ny == 0 {
+    // No tier with both builds: nothing to project (the caller says why).
+    if !x.iter().zip(&y).any(|(a, b)| !a.is_empty() && !b.is_empty()) {
         return None;
     }
     let mut c = Comparison::undecided(

@@ -524,3 +524,27 @@ fn adaptive_stops_early_on_no_change_and_continues_when_unsure() {
         "{step:#?}"
     );
 }
+
+#[test]
+fn reference_visits_without_tiers_cannot_be_projected_and_say_so() {
+    let refs: Vec<Sample> = tiered("reference", 3, 6, 1.0)
+        .into_iter()
+        .map(|mut s| {
+            s.tier = None;
+            s
+        })
+        .collect();
+    let g = projected(&tiered("candidate", 3, 6, 1.4), &refs);
+    let c = find(&g, Metric::Lcp, Against::Field);
+    assert_eq!(c.outcome, Outcome::NotComparable, "{c:#?}");
+    assert!(
+        c.reason.contains("no tier has visits of both builds"),
+        "{}",
+        c.reason
+    );
+    assert!(
+        g.comparisons
+            .iter()
+            .all(|c| c.against != Against::ProjectedField)
+    );
+}

@@ -173,17 +173,30 @@ fn a_broken_or_foreign_calibration_file_is_exit_2_with_its_name() {
         "{err}"
     );
 
-    // Out-of-range tier values are named.
+    // Out-of-range tier values are named; compare wants the baseline too.
     let mut bad = file.clone();
     bad.entries[0].tiers[0].cpu_slowdown = 0.5;
     std::fs::write(&other, serde_json::to_vec(&bad).unwrap()).unwrap();
-    let o = rumcheck(&[
-        "compare",
-        "tests/fixtures/compare/candidate_same.ndjson",
-        "--reference",
-        "tests/fixtures/compare/reference.ndjson",
+    let compare = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "tests/fixtures/compare/candidate_same.ndjson",
+            "--reference",
+            "tests/fixtures/compare/reference.ndjson",
+        ];
+        args.extend_from_slice(extra);
+        rumcheck(&args)
+    };
+    let other = other.display().to_string();
+    let o = compare(&["--calibration", &other]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--calibration needs the baseline"), "{err}");
+    let o = compare(&[
+        "--baseline",
+        "tests/fixtures/compare/baseline.json",
         "--calibration",
-        &other.display().to_string(),
+        &other,
     ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
