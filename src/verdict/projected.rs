@@ -52,7 +52,11 @@ pub(crate) fn measure(
     let (x, y) = (per_tier(candidate), per_tier(reference));
     let (nx, ny): (usize, usize) = (x.iter().map(Vec::len).sum(), y.iter().map(Vec::len).sum());
     // No tier with both builds: nothing to project (the caller says why).
-    if !x.iter().zip(&y).any(|(a, b)| !a.is_empty() && !b.is_empty()) {
+    if !x
+        .iter()
+        .zip(&y)
+        .any(|(a, b)| !a.is_empty() && !b.is_empty())
+    {
         return None;
     }
     let mut c = Comparison::undecided(
