@@ -96,7 +96,8 @@ impl GateError {
             GateError::Run(RunError::Browser(_))
             | GateError::Interrupted { .. }
             | GateError::Calibrate(crate::calibrate::CalibrateError::Run(_))
-            | GateError::Calibrate(crate::calibrate::CalibrateError::Interrupted(_)) => {
+            | GateError::Calibrate(crate::calibrate::CalibrateError::Interrupted(_))
+            | GateError::Calibrate(crate::calibrate::CalibrateError::NoValidVisit(..)) => {
                 exit::INCONCLUSIVE
             }
             _ => exit::USAGE,

@@ -87,6 +87,11 @@ pub enum CalibrateError {
     /// Interrupted.
     #[error("interrupted; the visits measured so far are in {0}")]
     Interrupted(String),
+    /// No tier of a page got a single valid visit.
+    #[error(
+        "no valid calibration visit of {0}: every probe failed; the failures are in {1}\n  hint: check that --base-url serves the page (the production build)"
+    )]
+    NoValidVisit(String, String),
 }
 
 /// A tier's best probe so far: where, its medians, its largest relative error.
@@ -182,6 +187,12 @@ pub async fn calibrate(
     let browser = runner.browser_version().to_string();
     runner.shutdown().await;
     result?;
+    if let Some(p) = problems.iter().find(|p| p.best.iter().all(Option::is_none)) {
+        return Err(CalibrateError::NoValidVisit(
+            format!("{} [{}]", p.page_name, p.profile.name),
+            sink.path().display().to_string(),
+        ));
+    }
 
     let entries: Vec<CalibratedPage> = problems.into_iter().map(|p| finish(p, opts)).collect();
     let mut host = HostFigures::detect();
