@@ -91,18 +91,8 @@ pub(crate) fn measure_stratified(
         .zip(y)
         .map(|(a, b)| (a.as_slice(), b.as_slice()))
         .collect();
-    let seed = xxhash_rust::xxh3::xxh3_64(format!("{page}\u{0}{profile}\u{0}{metric}").as_bytes());
-    c.test = TestKind::StratifiedRank;
-    match stats::van_elteren(&strata) {
-        Ok(t) => {
-            c.p_value = Some(t.p_greater);
-            c.p_improved = Some(t.p_less);
-        }
-        Err(_) => {
-            c.p_value = Some(1.0);
-            c.p_improved = Some(1.0);
-        }
-    }
+    let seed = super::projected::seed_of(page, profile, metric);
+    super::projected::stratified_test(&mut c, &strata);
     if let Ok(shift) = stats::stratified_shift(&strata, level, STRATIFIED_RESAMPLES, seed, false) {
         c.estimate = Some(shift.estimate);
         c.interval = Some(shift.interval);

@@ -82,18 +82,7 @@ pub(crate) fn measure(
         .zip(&y)
         .map(|(a, b)| (a.as_slice(), b.as_slice()))
         .collect();
-    c.test = TestKind::StratifiedRank;
-    match stats::van_elteren(&strata) {
-        Ok(t) => {
-            c.p_value = Some(t.p_greater);
-            c.p_improved = Some(t.p_less);
-        }
-        // Every tier one tied group (e.g. CLS 0 everywhere): no evidence either way.
-        Err(_) => {
-            c.p_value = Some(1.0);
-            c.p_improved = Some(1.0);
-        }
-    }
+    stratified_test(&mut c, &strata);
     let tiers: Vec<TierSamples<'_>> = layout
         .iter()
         .zip(x.iter().zip(&y))
@@ -146,8 +135,19 @@ pub(crate) fn measure(
     Some(c)
 }
 
+/// Sets the van Elteren p-values of a row measured in tiers (shared by the
+/// stratified lab rows and the projected rows).
+pub(crate) fn stratified_test(c: &mut Comparison, strata: &[(&[f64], &[f64])]) {
+    c.test = TestKind::StratifiedRank;
+    // Every tier one tied group (e.g. CLS 0 everywhere): no evidence either way.
+    let (worse, better) =
+        stats::van_elteren(strata).map_or((1.0, 1.0), |t| (t.p_greater, t.p_less));
+    c.p_value = Some(worse);
+    c.p_improved = Some(better);
+}
+
 /// A stable seed per row, so the same samples give the same interval.
-fn seed_of(page: &str, profile: &str, metric: Metric) -> u64 {
+pub(crate) fn seed_of(page: &str, profile: &str, metric: Metric) -> u64 {
     xxhash_rust::xxh3::xxh3_64(format!("{page}\u{0}{profile}\u{0}{metric}").as_bytes())
 }
 
