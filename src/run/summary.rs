@@ -3,6 +3,7 @@
 
 use crate::metric::Metric;
 use crate::sample::Sample;
+use crate::stats::nearest_rank;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -17,13 +18,6 @@ pub struct MetricSummary {
     pub p75: f64,
     /// 90th percentile.
     pub p90: f64,
-}
-
-/// Nearest-rank percentile of sorted values (`q` in (0, 1]); the value a
-/// fraction `q` of visits is at or below, as RUM dashboards report it.
-pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
 }
 
 /// (page, profile, variant).
@@ -111,16 +105,6 @@ pub fn render(samples: &[Sample]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nearest_rank_matches_the_textbook_definition() {
-        let v = [15.0, 20.0, 35.0, 40.0, 50.0];
-        assert_eq!(nearest_rank(&v, 0.3), 20.0);
-        assert_eq!(nearest_rank(&v, 0.4), 20.0);
-        assert_eq!(nearest_rank(&v, 0.5), 35.0);
-        assert_eq!(nearest_rank(&v, 1.0), 50.0);
-        assert_eq!(nearest_rank(&[7.0], 0.75), 7.0);
-    }
 
     #[test]
     fn failed_visits_are_counted_not_averaged() {

@@ -9,7 +9,7 @@
 //! statistic that returns a value within the data's range (any quantile), the
 //! interval lies within that range too.
 
-use super::{Interval, StatsError, check, check_prob, quantile, sorted};
+use super::{Interval, StatsError, check, check_prob, percentile, sorted};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::Serialize;
@@ -63,8 +63,8 @@ pub fn bootstrap_ci(
     Ok(BootstrapEstimate {
         estimate,
         interval: Interval {
-            lower: quantile(&s, half)?,
-            upper: quantile(&s, 1.0 - half)?,
+            lower: percentile(&s, half)?,
+            upper: percentile(&s, 1.0 - half)?,
             level,
         },
         resamples,
@@ -77,7 +77,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn p75(xs: &[f64]) -> f64 {
-        quantile(&sorted(xs), 0.75).unwrap_or(f64::NAN)
+        percentile(&sorted(xs), 0.75).unwrap_or(f64::NAN)
     }
 
     #[test]

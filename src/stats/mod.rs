@@ -18,7 +18,7 @@
 //! |---|---|
 //! | [`mann_whitney`] | one-sided Mann-Whitney U: exact for small samples, normal approximation with tie and continuity correction otherwise |
 //! | [`hodges_lehmann`] | Hodges-Lehmann shift and its distribution-free interval, absolute and on the log scale |
-//! | [`quantile`] | sample quantiles and their distribution-free (order-statistic) intervals; the sign test for a quantile |
+//! | [`quantile`] | the nearest-rank percentile, the one definition of every reported p50 / p75 / p90 |
 //! | [`binomial`] | exact binomial test and binomial distribution functions |
 //! | [`bootstrap`] | seeded percentile bootstrap |
 //! | [`holm`] | Holm–Bonferroni step-down adjustment |
@@ -43,7 +43,7 @@ pub use bootstrap::bootstrap_ci;
 pub use hodges_lehmann::{Shift, hodges_lehmann, hodges_lehmann_log};
 pub use holm::holm;
 pub use mann_whitney::{Alternative, MannWhitney, Method, mann_whitney};
-pub use quantile::{QuantileEstimate, quantile, quantile_ci, quantile_sign_test};
+pub use quantile::{nearest_rank, percentile};
 pub use sequential::{Spending, SpendingPlan};
 pub use stratified::{Stratified, stratified_shift, van_elteren};
 
@@ -156,10 +156,8 @@ pub fn median_mut(xs: &mut [f64]) -> Option<f64> {
     Some((lo + hi) / 2.0)
 }
 
-/// The median (linear interpolation between the middle pair), `None` if empty.
+/// The median (midpoint of the middle pair for even n), `None` if empty.
+/// A location estimate for shifts, not a reported percentile (see [`quantile`]).
 pub fn median(xs: &[f64]) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    quantile(&sorted(xs), 0.5).ok()
+    median_mut(&mut xs.to_vec())
 }

@@ -1,103 +1,37 @@
-//! Sample quantiles and distribution-free confidence intervals for them.
+//! The one percentile definition every p50 / p75 / p90 a user sees is
+//! computed with: **nearest rank** (Hyndman & Fan type 1, `numpy.quantile`'s
+//! `method="inverted_cdf"`). The `q`-percentile is the smallest value with at
+//! least a share `q` of the sample at or below it, so it is always a value
+//! that was measured.
 //!
-//! The point estimate is the linear interpolation of Hyndman & Fan's type 7
-//! (`numpy.quantile`'s default). The interval uses order statistics: for a
-//! continuous distribution the number `B` of observations below the true
-//! `p`-quantile is `Binomial(n, p)`, so with `l = binom.ppf((1−level)/2, n, p)`
-//! and `u = binom.ppf(1 − (1−level)/2, n, p) + 1` the interval
-//! `[x_(l), x_(u)]` covers it with probability at least `level`
-//! (Conover, *Practical Nonparametric Statistics*, §3.2). Sides the sample
-//! cannot bound (`l = 0`, `u > n`) are infinite; the interval is widened to
-//! contain the point estimate when needed (only raising coverage).
-//!
-//! [`quantile_sign_test`] is the matching test: is the `p`-quantile above (or
-//! below) a given value? Cost: one sort, `O(n log n)`.
+//! Why nearest rank and not linear interpolation: web-vitals' reporting
+//! guidance, CrUX and RUM dashboards quote a p75 that a real visit had
+//! ("75 % of visits were at or below this"). Using the same definition for
+//! lab summaries, field information rows and the bootstrap's interval ends
+//! means one results file never shows two p75s for the same visits.
+//! The median used as a *shift statistic* (Hodges-Lehmann, `stats::median`)
+//! is the conventional midpoint of the middle pair; it is a location
+//! estimate, not a reported percentile.
 
-use super::binomial::{self, Tail};
-use super::{Interval, StatsError, check, check_prob, sorted};
-use serde::Serialize;
+use super::{StatsError, check};
 
-/// A quantile estimate with its interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct QuantileEstimate {
-    /// The probability, e.g. 0.75.
-    pub p: f64,
-    /// Type-7 point estimate.
-    pub estimate: f64,
-    /// Distribution-free interval.
-    pub interval: Interval,
-}
-
-/// Type-7 quantile of an already **sorted**, non-empty, finite slice; `p` in [0, 1].
-pub fn quantile(sorted: &[f64], p: f64) -> Result<f64, StatsError> {
+/// Nearest-rank `q`-percentile of an already **sorted**, non-empty, finite
+/// slice; `q` in [0, 1] (`q = 0` gives the minimum).
+pub fn percentile(sorted: &[f64], q: f64) -> Result<f64, StatsError> {
     check("sample", sorted, 1)?;
-    if !(0.0..=1.0).contains(&p) {
+    if !(0.0..=1.0).contains(&q) {
         return Err(StatsError::Invalid(format!(
-            "quantile p must be in [0, 1], got {p}"
+            "percentile q must be in [0, 1], got {q}"
         )));
     }
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    Ok(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+    Ok(nearest_rank(sorted, q))
 }
 
-/// The `p`-quantile of `xs` (any order) with a `level` distribution-free interval.
-pub fn quantile_ci(xs: &[f64], p: f64, level: f64) -> Result<QuantileEstimate, StatsError> {
-    check("sample", xs, 1)?;
-    check_prob("quantile p", p)?;
-    check_prob("confidence level", level)?;
-    let s = sorted(xs);
-    let n = s.len() as u64;
-    let estimate = quantile(&s, p)?;
-    let half = (1.0 - level) / 2.0;
-    let l = binomial::ppf(half, n, p)?;
-    let u = binomial::ppf(1.0 - half, n, p)? + 1;
-    let lower = if l == 0 {
-        f64::NEG_INFINITY
-    } else {
-        s[l as usize - 1]
-    };
-    let upper = if u > n {
-        f64::INFINITY
-    } else {
-        s[u as usize - 1]
-    };
-    Ok(QuantileEstimate {
-        p,
-        estimate,
-        interval: Interval {
-            lower: lower.min(estimate),
-            upper: upper.max(estimate),
-            level,
-        },
-    })
-}
-
-/// Exact sign test for a quantile. With [`Tail::Greater`] it tests
-/// H0: "the `p`-quantile is <= `value`" against "it is above `value`"; with
-/// [`Tail::Less`], H0: "the `p`-quantile is >= `value`". Returns the p-value.
-/// [`Tail::TwoSided`] is the two-sided binomial test of the count below `value`.
-pub fn quantile_sign_test(xs: &[f64], p: f64, value: f64, tail: Tail) -> Result<f64, StatsError> {
-    check("sample", xs, 1)?;
-    check_prob("quantile p", p)?;
-    let n = xs.len() as u64;
-    match tail {
-        // Under H0 at least a share p of the distribution is <= value, so few
-        // observations <= value is evidence that the quantile is higher.
-        Tail::Greater => {
-            let at_or_below = xs.iter().filter(|&&x| x <= value).count() as u64;
-            binomial::binomial_test(at_or_below, n, p, Tail::Less)
-        }
-        Tail::Less => {
-            let below = xs.iter().filter(|&&x| x < value).count() as u64;
-            binomial::binomial_test(below, n, p, Tail::Greater)
-        }
-        Tail::TwoSided => {
-            let below = xs.iter().filter(|&&x| x <= value).count() as u64;
-            binomial::binomial_test(below, n, p, Tail::TwoSided)
-        }
-    }
+/// [`percentile`] without the checks, for hot loops over data already
+/// known to be sorted, non-empty and finite, with `q` in [0, 1].
+pub fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
 }
 
 #[cfg(test)]
@@ -106,59 +40,49 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn type7_matches_numpy() {
-        // numpy.quantile([1, 2, 3, 4, 10], [0.5, 0.75, 0.9]) = [3., 4., 7.6]
+    fn matches_numpy_inverted_cdf() {
+        // numpy.quantile([1, 2, 3, 4, 10], [0.5, 0.75, 0.9], method="inverted_cdf")
+        //   = [3., 4., 10.]
         let s = [1.0, 2.0, 3.0, 4.0, 10.0];
-        assert_eq!(quantile(&s, 0.5).unwrap(), 3.0);
-        assert_eq!(quantile(&s, 0.75).unwrap(), 4.0);
-        assert!((quantile(&s, 0.9).unwrap() - 7.6).abs() < 1e-12);
-    }
-
-    #[test]
-    fn order_statistic_interval() {
-        // n = 30, p = 0.75, level 0.95: scipy.stats.binom.ppf(0.025, 30, 0.75) = 18,
-        // binom.ppf(0.975, 30, 0.75) + 1 = 28 -> [x_(18), x_(28)] of 1..=30.
+        assert_eq!(percentile(&s, 0.5).unwrap(), 3.0);
+        assert_eq!(percentile(&s, 0.75).unwrap(), 4.0);
+        assert_eq!(percentile(&s, 0.9).unwrap(), 10.0);
+        // numpy.quantile(range(1, 31), 0.75, method="inverted_cdf") = 23.
         let xs: Vec<f64> = (1..=30).map(f64::from).collect();
-        let q = quantile_ci(&xs, 0.75, 0.95).unwrap();
-        assert_eq!(q.interval.lower, 18.0);
-        assert_eq!(q.interval.upper, 28.0);
-        assert!((q.estimate - 22.75).abs() < 1e-12); // numpy.quantile(range(1, 31), 0.75)
+        assert_eq!(percentile(&xs, 0.75).unwrap(), 23.0);
     }
 
     #[test]
-    fn eight_values_cannot_bound_p75_from_above() {
-        // binom.ppf(0.975, 8, 0.75) = 8 -> u = 9 > n.
-        let xs: Vec<f64> = (1..=8).map(f64::from).collect();
-        let q = quantile_ci(&xs, 0.75, 0.95).unwrap();
-        assert!(q.interval.upper.is_infinite());
-        assert!(q.interval.lower.is_finite());
+    fn textbook_nearest_rank() {
+        // Wikipedia "Percentile", nearest-rank method: {15, 20, 35, 40, 50}.
+        let v = [15.0, 20.0, 35.0, 40.0, 50.0];
+        assert_eq!(nearest_rank(&v, 0.3), 20.0);
+        assert_eq!(nearest_rank(&v, 0.4), 20.0);
+        assert_eq!(nearest_rank(&v, 0.5), 35.0);
+        assert_eq!(nearest_rank(&v, 1.0), 50.0);
+        assert_eq!(nearest_rank(&[7.0], 0.75), 7.0);
     }
 
     #[test]
-    fn sign_test_matches_scipy() {
-        // 12 of 30 values <= 100: scipy.stats.binomtest(12, 30, 0.75, alternative="less")
-        //   .pvalue = 5.008334648427728e-05
-        let xs: Vec<f64> = (0..30).map(|i| if i < 12 { 50.0 } else { 150.0 }).collect();
-        let p = quantile_sign_test(&xs, 0.75, 100.0, Tail::Greater).unwrap();
-        assert!((p - 5.008334648427728e-05).abs() < 1e-12);
-        let p = quantile_sign_test(&xs, 0.75, 100.0, Tail::Less).unwrap();
-        assert!(p > 0.99);
+    fn rejects_bad_input() {
+        assert!(percentile(&[], 0.5).is_err());
+        assert!(percentile(&[1.0], 1.5).is_err());
+        assert!(percentile(&[f64::NAN], 0.5).is_err());
     }
 
     proptest! {
         #[test]
-        fn interval_contains_estimate(
-            xs in proptest::collection::vec(0.0f64..5000.0, 1..80),
-            p in prop::sample::select(vec![0.5, 0.75, 0.9]),
-            level in 0.5f64..0.99,
+        fn is_a_measured_value_with_at_least_q_at_or_below(
+            mut xs in proptest::collection::vec(0.0f64..5000.0, 1..80),
+            q in 0.0f64..=1.0,
         ) {
-            let q = quantile_ci(&xs, p, level).unwrap();
-            prop_assert!(q.interval.contains(q.estimate));
-            let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
-            let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            prop_assert!(q.estimate >= lo && q.estimate <= hi);
-            let t = quantile_sign_test(&xs, p, q.estimate, Tail::Greater).unwrap();
-            prop_assert!((0.0..=1.0).contains(&t));
+            xs.sort_by(f64::total_cmp);
+            let p = percentile(&xs, q).unwrap();
+            prop_assert!(xs.contains(&p));
+            let at_or_below = xs.iter().filter(|&&x| x <= p).count() as f64;
+            prop_assert!(at_or_below >= q * xs.len() as f64 - 1e-9);
+            let below = xs.iter().filter(|&&x| x < p).count() as f64;
+            prop_assert!(below < q * xs.len() as f64 || q == 0.0);
         }
     }
 }

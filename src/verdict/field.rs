@@ -56,7 +56,7 @@ pub(crate) fn offset(
     }
     let p75 = field.p75?;
     let sorted = stats::sorted(x);
-    let lab = stats::quantile(&sorted, 0.75).ok()?;
+    let lab = stats::percentile(&sorted, 0.75).ok()?;
     c.test = TestKind::FieldP75Offset;
     c.candidate = Some(lab);
     c.reference = Some(p75);

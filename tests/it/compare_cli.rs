@@ -111,7 +111,7 @@ fn a_field_baseline_without_calibration_is_shown_but_never_judged() {
     ]));
     assert_eq!(code, 3, "{stdout}");
     assert!(
-        stdout.contains("info home [default] lcp: lab p75 3150 ms is 12 % above field p75 2800 ms: not comparable without calibration"),
+        stdout.contains("info home [default] lcp: lab p75 3142 ms is 12 % above field p75 2800 ms: not comparable without calibration"),
         "{stdout}"
     );
     assert!(stdout.contains("rumcheck calibrate"), "{stdout}");

@@ -102,7 +102,7 @@ fn json_round_trips_and_matches_the_run_summary() {
         .filter_map(|s| s.metric(rumcheck::Metric::Lcp))
         .collect();
     v.sort_by(f64::total_cmp);
-    assert_eq!(lcp.p75, rumcheck::run::summary::nearest_rank(&v, 0.75));
+    assert_eq!(lcp.p75, rumcheck::stats::nearest_rank(&v, 0.75));
     assert_eq!(back.failed_visits.len(), 1);
     assert!(back.failed_visits[0].error.contains("#pay"));
     // Unbounded interval sides are written as null and read back as None.

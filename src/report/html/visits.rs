@@ -3,8 +3,8 @@
 
 use crate::metric::Metric;
 use crate::report::text::esc;
-use crate::run::summary::nearest_rank;
 use crate::sample::Sample;
+use crate::stats::nearest_rank;
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::fmt::Write;
