@@ -110,8 +110,10 @@ fn bench(c: &mut Criterion) {
         environment: Environment::detect("Chromium"),
     };
     let results = Results::new(meta.clone(), &all, None);
-    let (cand, reference): (Vec<Sample>, Vec<Sample>) =
-        all.iter().cloned().partition(|s| s.variant == "candidate");
+    let (cand, reference): (Vec<Sample>, Vec<Sample>) = all
+        .iter()
+        .cloned()
+        .partition(|s| s.variant == rumcheck::sample::Variant::Candidate);
     let base = baseline();
     let input = ReportInput::new(&results, &cand)
         .with_reference(&reference)

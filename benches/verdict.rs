@@ -10,6 +10,7 @@ use rumcheck::baseline::{
     Baseline, MetricBaseline, Provenance, SegmentBaseline, SegmentKey, Sketch,
 };
 use rumcheck::metric::Metric;
+use rumcheck::sample::Variant;
 use rumcheck::verdict::simulate::{World, visits};
 use rumcheck::verdict::{FieldBaseline, Inputs, VerdictOptions, judge};
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use std::hint::black_box;
 
 fn field_baseline(world: &World, rng: &mut Xoshiro256PlusPlus) -> Baseline {
     // 100,000 field values per metric, from the same generator as the lab.
-    let field = visits(world, 100_000 / world.pages, "field", None, rng);
+    let field = visits(world, 100_000 / world.pages, "field".into(), None, rng);
     let metrics = world
         .metrics
         .iter()
@@ -64,8 +65,8 @@ fn bench(c: &mut Criterion) {
         ..World::default()
     };
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
-    let candidate = visits(&world, 30, "candidate", None, &mut rng);
-    let reference = visits(&world, 30, "reference", None, &mut rng);
+    let candidate = visits(&world, 30, Variant::Candidate, None, &mut rng);
+    let reference = visits(&world, 30, Variant::Reference, None, &mut rng);
     let baseline = field_baseline(&world, &mut rng);
     let segments = BTreeMap::new();
     let options = VerdictOptions::default();

@@ -42,7 +42,7 @@ async fn main() {
     let v = scenario.scenario.viewport;
     let setups = vec![Arc::new(SessionSetup::for_profile(
         &scenario.scenario.profiles[0],
-        "candidate",
+        rumcheck::sample::Variant::Candidate,
         None,
         (v.width, v.height),
     ))];

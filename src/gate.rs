@@ -19,7 +19,7 @@ use crate::calibrate::{CalibrationError, CalibrationFile};
 use crate::exit;
 use crate::projection::TierLayout;
 use crate::run::{Job, RunError, RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
-use crate::sample::{Sample, SampleError, read_samples};
+use crate::sample::{Sample, SampleError, Variant, read_samples};
 use crate::scenario::{self, LoadedScenario, ScenarioError, Step};
 use crate::verdict::{
     self, FieldBaseline, GateResult, Inputs, OptionsError, VerdictOptions, sequential,
@@ -404,8 +404,8 @@ pub fn setups(
     calibrations: &BTreeMap<String, CalibrationFile>,
 ) -> Vec<Arc<SessionSetup>> {
     let v = scenario.scenario.viewport;
-    let variants: Vec<(&str, Option<url::Url>)> = std::iter::once(("candidate", None))
-        .chain(reference.map(|u| ("reference", Some(u.clone()))))
+    let variants: Vec<(Variant, Option<url::Url>)> = std::iter::once((Variant::Candidate, None))
+        .chain(reference.map(|u| (Variant::Reference, Some(u.clone()))))
         .collect();
     let mut out = Vec::new();
     for profile in &scenario.scenario.profiles {
@@ -422,7 +422,7 @@ pub fn setups(
                 for (variant, base) in &variants {
                     let mut s = SessionSetup::for_profile(
                         &tiered,
-                        variant,
+                        variant.clone(),
                         base.clone(),
                         (v.width, v.height),
                     );
@@ -440,8 +440,12 @@ pub fn setups(
         }
         let only = (plain_pages.len() < scenario.scenario.pages.len()).then_some(plain_pages);
         for (variant, base) in &variants {
-            let mut s =
-                SessionSetup::for_profile(profile, variant, base.clone(), (v.width, v.height));
+            let mut s = SessionSetup::for_profile(
+                profile,
+                variant.clone(),
+                base.clone(),
+                (v.width, v.height),
+            );
             s.pages = only.clone();
             out.push(Arc::new(s));
         }

@@ -25,9 +25,9 @@ pub struct Sample {
     /// Profile name the visit ran under (`default` without profiles).
     #[serde(default = "default_profile")]
     pub profile: String,
-    /// Variant: `candidate`, `reference`, or a third-party failure mode.
-    #[serde(default = "default_variant")]
-    pub variant: String,
+    /// Which build the visit measured.
+    #[serde(default)]
+    pub variant: Variant,
     /// The calibration tier the visit ran in (calibrated profiles only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<u32>,
@@ -73,11 +73,66 @@ fn default_schema() -> u32 {
 fn default_profile() -> String {
     "default".into()
 }
-fn default_variant() -> String {
-    "candidate".into()
-}
 fn one() -> u32 {
     1
+}
+
+/// Which build a visit measured. Written as `"candidate"` / `"reference"`;
+/// any other name read from a file is kept (and ignored by the verdict with
+/// a note), so a samples file from another tool still loads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Variant {
+    /// The build under test (the default when a line has no `variant`).
+    #[default]
+    Candidate,
+    /// The production build, measured alongside or recorded earlier.
+    Reference,
+    /// A calibration probe (`rumcheck calibrate`, `calibrate-host`).
+    Calibrate,
+    /// A name this version does not know.
+    Other(String),
+}
+
+impl Variant {
+    /// The name in files and reports.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Variant::Candidate => "candidate",
+            Variant::Reference => "reference",
+            Variant::Calibrate => "calibrate",
+            Variant::Other(name) => name,
+        }
+    }
+}
+
+impl From<String> for Variant {
+    fn from(name: String) -> Self {
+        match name.as_str() {
+            "candidate" => Variant::Candidate,
+            "reference" => Variant::Reference,
+            "calibrate" => Variant::Calibrate,
+            _ => Variant::Other(name),
+        }
+    }
+}
+
+impl From<&str> for Variant {
+    fn from(name: &str) -> Self {
+        Variant::from(name.to_string())
+    }
+}
+
+impl From<Variant> for String {
+    fn from(v: Variant) -> String {
+        v.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A beacon captured from the user's RUM agent.
@@ -126,7 +181,7 @@ impl Sample {
             run,
             page: page.to_string(),
             profile: profile.to_string(),
-            variant: default_variant(),
+            variant: Variant::Candidate,
             tier: None,
             url: url.to_string(),
             ok: false,

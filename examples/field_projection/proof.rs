@@ -104,7 +104,10 @@ pub fn error_rates(dir: &Path, runs: usize, gates: usize) -> anyhow::Result<Erro
     let change = rumcheck::sample::read_samples(&dir.join("gate-change/samples.ndjson"))?;
     let same = rumcheck::sample::read_samples(&dir.join("gate-aa/samples.ndjson"))?;
     let of = |s: &[Sample], variant: &str| -> Vec<Sample> {
-        s.iter().filter(|x| x.variant == variant).cloned().collect()
+        s.iter()
+            .filter(|x| x.variant.as_str() == variant)
+            .cloned()
+            .collect()
     };
     let mut reference = of(&change, "reference");
     reference.extend(of(&same, "reference"));

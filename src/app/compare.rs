@@ -8,7 +8,7 @@ use crate::report::{
     Environment, ProfileInfo, ReportInput, ReportManager, Results, RunMeta, ScenarioInfo, github,
     terminal,
 };
-use crate::sample::read_samples;
+use crate::sample::{Variant, read_samples};
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
 use anyhow::anyhow;
 use std::collections::BTreeMap;
@@ -128,7 +128,7 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     }
     if options.reference.is_none()
         && options.baseline.is_none()
-        && !candidate.iter().any(|s| s.variant == "reference")
+        && !candidate.iter().any(|s| s.variant == Variant::Reference)
     {
         return Err(Failure::usage(anyhow!(
             "nothing to compare '{}' with: pass --reference REF.ndjson or --baseline BASELINE.json\n  hint: or record reference visits (variant \"reference\") in the same file",

@@ -405,7 +405,7 @@ async fn measure(
         let p = &mut problems[i];
         let mut setup = SessionSetup::for_profile(
             &conditioned(&p.profile, c),
-            "calibrate",
+            crate::sample::Variant::Calibrate,
             Some(base_url.clone()),
             (v.width, v.height),
         );

@@ -7,7 +7,7 @@ use super::results::{ComparisonRecord, OutcomeKind, Results};
 use super::text::{esc, numbers, one_line};
 use super::{ReportError, ReportInput, Reporter};
 use crate::metric::Metric;
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use std::fmt::Write;
 
 /// Writes JUnit XML.
@@ -123,7 +123,7 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
     }
     if comparisons.is_empty() {
         // No verdict for this group: record what was measured as passing cases.
-        if let Some(g) = results.group(page, profile, "candidate") {
+        if let Some(g) = results.group(page, profile, &Variant::Candidate) {
             for m in Metric::ALL {
                 if let Some(s) = g.metrics.get(&m) {
                     counts.tests += 1;

@@ -124,7 +124,7 @@ fn table(out: &mut String, rows: &[&ComparisonRecord]) {
             cell(&c.page),
             cell(&c.profile),
             c.metric,
-            cell(&c.against),
+            cell(c.against.as_str()),
             cell(&value(c, c.candidate)),
             cell(&value(c, c.reference)),
             cell(&change(c)),
@@ -145,7 +145,7 @@ fn measured(out: &mut String, results: &Results) {
                     "| {} | {} | {} | {m} | {} | {} | {} | {} |",
                     cell(&g.page),
                     cell(&g.profile),
-                    cell(&g.variant),
+                    cell(g.variant.as_str()),
                     s.n,
                     m.format(s.p50),
                     m.format(s.p75),
@@ -172,7 +172,7 @@ fn failed(out: &mut String, results: &Results) {
             "| {} | {} | {} | {} | {} |",
             cell(&f.page),
             cell(&f.profile),
-            cell(&f.variant),
+            cell(f.variant.as_str()),
             f.run,
             cell(&f.error)
         );

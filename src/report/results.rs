@@ -11,9 +11,9 @@ use super::ReportError;
 use crate::baseline::SegmentKey;
 use crate::metric::Metric;
 use crate::run::summary::{GroupKey, summarize};
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use crate::stats::Interval;
-use crate::verdict::{Comparison, GateResult, GateStatus, Outcome};
+use crate::verdict::{Against, Comparison, GateResult, GateStatus, Outcome, TestKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -116,8 +116,8 @@ pub struct GroupResult {
     pub page: String,
     /// Profile name.
     pub profile: String,
-    /// `candidate`, `reference`, …
-    pub variant: String,
+    /// Which build.
+    pub variant: Variant,
     /// Visits that produced metrics.
     pub valid: usize,
     /// Visits that failed.
@@ -146,8 +146,8 @@ pub struct FailedVisit {
     pub page: String,
     /// Profile name.
     pub profile: String,
-    /// Variant.
-    pub variant: String,
+    /// Which build.
+    pub variant: Variant,
     /// Run index.
     pub run: u32,
     /// URL visited.
@@ -268,14 +268,14 @@ pub struct ComparisonRecord {
     pub profile: String,
     /// Metric.
     pub metric: Metric,
-    /// `reference`, `projected_field`, or `field` (information only).
-    pub against: String,
+    /// The reference build, the projected field, or the field (information only).
+    pub against: Against,
     /// Decision.
     pub outcome: OutcomeKind,
     /// One-line reason.
     pub reason: String,
-    /// Test used (`mann-whitney-exact`, `quantile-sign-test`…).
-    pub test: String,
+    /// Test used.
+    pub test: TestKind,
     /// Valid candidate values.
     pub n_candidate: usize,
     /// Reference values or field n.
@@ -429,10 +429,10 @@ impl From<&Comparison> for ComparisonRecord {
             page: c.page.clone(),
             profile: c.profile.clone(),
             metric: c.metric,
-            against: serde_name(&c.against),
+            against: c.against,
             outcome: c.outcome.into(),
             reason: c.reason.clone(),
-            test: serde_name(&c.test),
+            test: c.test,
             n_candidate: c.n_candidate,
             n_reference: c.n_reference,
             candidate: c.candidate.and_then(finite),
@@ -541,10 +541,10 @@ impl Results {
     }
 
     /// The group of `page` × `profile` × `variant`, if any visit happened.
-    pub fn group(&self, page: &str, profile: &str, variant: &str) -> Option<&GroupResult> {
+    pub fn group(&self, page: &str, profile: &str, variant: &Variant) -> Option<&GroupResult> {
         self.groups
             .iter()
-            .find(|g| g.page == page && g.profile == profile && g.variant == variant)
+            .find(|g| g.page == page && g.profile == profile && &g.variant == variant)
     }
 
     /// The distinct (page, profile) pairs, in scenario order (pages, then profiles).

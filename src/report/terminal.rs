@@ -225,7 +225,7 @@ mod tests {
             pages: vec![PageHealth {
                 page: "home".into(),
                 profile: "default".into(),
-                variant: "candidate".into(),
+                variant: crate::sample::Variant::Candidate,
                 valid: 2,
                 failed: 8,
                 first_error: Some("chromedriver crashed".into()),

@@ -2,6 +2,7 @@
 
 use super::results::{ComparisonRecord, IntervalRecord};
 use crate::metric::Metric;
+use crate::verdict::{Against, TestKind};
 use std::borrow::Cow;
 
 /// Escapes for HTML/XML text and double- or single-quoted attributes, after
@@ -36,8 +37,8 @@ pub(crate) fn one_line(s: &str) -> String {
 /// Whether the comparison's values are shares (CrUX good-share test).
 fn is_share(c: &ComparisonRecord) -> bool {
     matches!(
-        c.test.as_str(),
-        "good-share-binomial" | "field-good-share-offset"
+        c.test,
+        TestKind::GoodShareBinomial | TestKind::FieldGoodShareOffset
     )
 }
 
@@ -76,7 +77,7 @@ fn interval_text(i: &IntervalRecord, f: impl Fn(f64) -> String + Copy) -> String
 /// The change column: relative shift with its interval when known, else the
 /// absolute estimate.
 pub(crate) fn change(c: &ComparisonRecord) -> String {
-    if c.against == "reference" || c.against == "projected_field" {
+    if matches!(c.against, Against::Reference | Against::ProjectedField) {
         if let Some(r) = c.relative {
             let mut s = percent(r);
             if let Some(i) = &c.relative_interval {
@@ -113,19 +114,19 @@ pub(crate) fn p(v: Option<f64>) -> String {
 
 /// All the numbers of a comparison on one line (JUnit messages, annotations).
 pub(crate) fn numbers(c: &ComparisonRecord) -> String {
-    let mut parts = vec![match c.against.as_str() {
-        "reference" => format!(
+    let mut parts = vec![match c.against {
+        Against::Reference => format!(
             "candidate median {} vs reference {}",
             value(c, c.candidate),
             value(c, c.reference)
         ),
-        "projected_field" => format!(
+        Against::ProjectedField => format!(
             "projected real-user p75 {} vs today {}",
             value(c, c.candidate),
             value(c, c.reference)
         ),
-        other => format!(
-            "lab {} {} vs {other} {} (information only)",
+        Against::Field => format!(
+            "lab {} {} vs field {} (information only)",
             if is_share(c) { "share" } else { "p75" },
             value(c, c.candidate),
             value(c, c.reference)

@@ -5,6 +5,7 @@
 
 use super::SessionSetup;
 use crate::browser::{Browser, BrowserError, BrowserOptions, SessionSpec};
+use crate::sample::Variant;
 use crate::throttle::Profile;
 use axum::Router;
 use axum::extract::Query;
@@ -131,7 +132,8 @@ async fn measure(
     url: &str,
     profile: Option<&Profile>,
 ) -> Result<Measured, CalibrateError> {
-    let setup = profile.map(|p| SessionSetup::for_profile(p, "calibrate", None, (1280, 800)));
+    let setup =
+        profile.map(|p| SessionSetup::for_profile(p, Variant::Calibrate, None, (1280, 800)));
     let mut spec = SessionSpec {
         script_timeout: Duration::from_secs(60),
         ..SessionSpec::default()

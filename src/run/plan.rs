@@ -15,8 +15,8 @@ pub struct SessionSetup {
     pub cdp: Vec<(String, serde_json::Value)>,
     /// CSS viewport.
     pub viewport: (u32, u32),
-    /// Variant recorded in samples (`candidate`, `reference`, `block:host`…).
-    pub variant: String,
+    /// Which build this setup measures (recorded in samples).
+    pub variant: crate::sample::Variant,
     /// Base URL override for this variant (e.g. the reference build).
     pub base_url: Option<url::Url>,
     /// The shaping proxy each session gets (one per session, so concurrent
@@ -35,7 +35,7 @@ impl SessionSetup {
     /// How a session is put into `profile`'s conditions for `variant`.
     pub fn for_profile(
         profile: &crate::throttle::Profile,
-        variant: &str,
+        variant: crate::sample::Variant,
         base_url: Option<url::Url>,
         viewport: (u32, u32),
     ) -> Self {
@@ -47,7 +47,7 @@ impl SessionSetup {
                 .device
                 .as_ref()
                 .map_or(viewport, |d| (d.width, d.height)),
-            variant: variant.to_string(),
+            variant,
             base_url,
             proxy: profile
                 .needs_proxy()

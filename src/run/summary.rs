@@ -2,7 +2,7 @@
 //! metric, plus failed visits. Descriptive only; judging is `verdict`'s job.
 
 use crate::metric::Metric;
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use crate::stats::nearest_rank;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -21,7 +21,7 @@ pub struct MetricSummary {
 }
 
 /// (page, profile, variant).
-pub type GroupKey = (String, String, String);
+pub type GroupKey = (String, String, Variant);
 
 /// A group's failed-visit count and per-metric summaries.
 pub type GroupSummary = (usize, BTreeMap<Metric, MetricSummary>);
@@ -66,7 +66,7 @@ pub fn summarize(samples: &[Sample]) -> BTreeMap<GroupKey, GroupSummary> {
 pub fn render(samples: &[Sample]) -> String {
     let mut out = String::new();
     for ((page, profile, variant), (failed, metrics)) in summarize(samples) {
-        let variant = if variant == "candidate" {
+        let variant = if variant == Variant::Candidate {
             String::new()
         } else {
             format!(" [{variant}]")

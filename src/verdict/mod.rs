@@ -48,7 +48,7 @@ pub use options::{OptionsError, VerdictOptions, parse_threshold};
 use crate::baseline::{Baseline, SegmentKey};
 use crate::metric::Metric;
 use crate::projection::TierLayout;
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use crate::stats::holm;
 use std::collections::BTreeMap;
 
@@ -97,12 +97,12 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
     let mut ignored: BTreeMap<&str, usize> = BTreeMap::new();
     for s in inputs.candidate {
         let key = (s.page.clone(), s.profile.clone());
-        match s.variant.as_str() {
-            "candidate" => groups.entry(key).or_default().candidate.push(s),
-            "reference" if inputs.reference.is_none() => {
+        match &s.variant {
+            Variant::Candidate => groups.entry(key).or_default().candidate.push(s),
+            Variant::Reference if inputs.reference.is_none() => {
                 groups.entry(key).or_default().reference.push(s)
             }
-            other => *ignored.entry(other).or_default() += 1,
+            other => *ignored.entry(other.as_str()).or_default() += 1,
         }
     }
     for (variant, n) in ignored {
@@ -137,10 +137,23 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
     let mut pages = Vec::new();
     let mut comparisons = Vec::new();
     for ((page, profile), g) in &groups {
-        let cand = health(page, profile, "candidate", &g.candidate, options.min_valid);
+        let cand = health(
+            page,
+            profile,
+            Variant::Candidate,
+            &g.candidate,
+            options.min_valid,
+        );
         let reference_used = has_reference;
-        let refh = reference_used
-            .then(|| health(page, profile, "reference", &g.reference, options.min_valid));
+        let refh = reference_used.then(|| {
+            health(
+                page,
+                profile,
+                Variant::Reference,
+                &g.reference,
+                options.min_valid,
+            )
+        });
         let unhealthy = !cand.enough || refh.as_ref().is_some_and(|h| !h.enough);
         let reason = unhealthy.then(|| unhealthy_reason(&cand, refh.as_ref(), options.min_valid));
         pages.push(cand);
@@ -343,12 +356,18 @@ fn values(samples: &[&Sample], metric: Metric) -> Vec<f64> {
         .collect()
 }
 
-fn health(page: &str, profile: &str, variant: &str, samples: &[&Sample], min: usize) -> PageHealth {
+fn health(
+    page: &str,
+    profile: &str,
+    variant: Variant,
+    samples: &[&Sample],
+    min: usize,
+) -> PageHealth {
     let valid = samples.iter().filter(|s| s.ok).count();
     PageHealth {
         page: page.to_string(),
         profile: profile.to_string(),
-        variant: variant.to_string(),
+        variant,
         valid,
         failed: samples.len() - valid,
         first_error: samples.iter().find(|s| !s.ok).and_then(|s| s.error.clone()),

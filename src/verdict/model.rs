@@ -3,7 +3,7 @@
 
 use crate::metric::Metric;
 use crate::stats::Interval;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The decision for one page × profile × metric comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -40,7 +40,7 @@ impl Outcome {
 }
 
 /// What the candidate was compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Against {
     /// Lab samples of the reference build.
@@ -52,8 +52,25 @@ pub enum Against {
     ProjectedField,
 }
 
+impl Against {
+    /// The name in results files (`reference`, `field`, `projected_field`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Against::Reference => "reference",
+            Against::Field => "field",
+            Against::ProjectedField => "projected_field",
+        }
+    }
+}
+
+impl std::fmt::Display for Against {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a comparison was tested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TestKind {
     /// One-sided Mann-Whitney U, exact null distribution.
@@ -68,6 +85,34 @@ pub enum TestKind {
     StratifiedRank,
     /// Not tested (too few samples).
     None,
+    /// The sign test of the lab p75 against the field p75 (results files
+    /// written before field projection; never produced now).
+    QuantileSignTest,
+    /// The binomial test of the lab's good share (results files written
+    /// before field projection; never produced now).
+    GoodShareBinomial,
+}
+
+impl TestKind {
+    /// The name in results files (`mann-whitney-exact`, `stratified-rank`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::MannWhitneyExact => "mann-whitney-exact",
+            TestKind::MannWhitneyNormal => "mann-whitney-normal",
+            TestKind::FieldP75Offset => "field-p75-offset",
+            TestKind::FieldGoodShareOffset => "field-good-share-offset",
+            TestKind::StratifiedRank => "stratified-rank",
+            TestKind::None => "none",
+            TestKind::QuantileSignTest => "quantile-sign-test",
+            TestKind::GoodShareBinomial => "good-share-binomial",
+        }
+    }
+}
+
+impl std::fmt::Display for TestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One comparison with all its numbers and a one-line reason.
@@ -185,8 +230,8 @@ pub struct PageHealth {
     pub page: String,
     /// Profile name.
     pub profile: String,
-    /// `candidate` or `reference`.
-    pub variant: String,
+    /// Which build.
+    pub variant: crate::sample::Variant,
     /// Visits that produced metrics.
     pub valid: usize,
     /// Visits that failed.

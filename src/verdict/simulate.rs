@@ -12,7 +12,7 @@
 use super::sequential::{self, Step};
 use super::{GateStatus, Inputs, Outcome, VerdictOptions, judge};
 use crate::metric::Metric;
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use crate::stats::{self, Alternative};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -91,7 +91,7 @@ fn normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
 pub fn visits(
     world: &World,
     runs: usize,
-    variant: &str,
+    variant: Variant,
     change: Option<Change>,
     rng: &mut Xoshiro256PlusPlus,
 ) -> Vec<Sample> {
@@ -105,7 +105,7 @@ pub fn visits(
             let mut s = Sample::failed(run as u32, &name, "default", "http://sim/", String::new());
             s.ok = true;
             s.error = None;
-            s.variant = variant.to_string();
+            s.variant = variant.clone();
             let common = normal(rng);
             let outlier = if rng.random::<f64>() < world.outlier_rate {
                 1.5 + 1.5 * rng.random::<f64>()
@@ -200,8 +200,8 @@ pub fn fixed_runs(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = Tally::new();
     for _ in 0..gates {
-        let cand = visits(world, runs, "candidate", change, &mut rng);
-        let refs = visits(world, runs, "reference", None, &mut rng);
+        let cand = visits(world, runs, Variant::Candidate, change, &mut rng);
+        let refs = visits(world, runs, Variant::Reference, None, &mut rng);
         let gate = judge(
             &Inputs {
                 candidate: &cand,
@@ -231,8 +231,8 @@ pub fn adaptive_runs(
         return Rates::default();
     };
     for _ in 0..gates {
-        let cand = visits(world, cap, "candidate", change, &mut rng);
-        let refs = visits(world, cap, "reference", None, &mut rng);
+        let cand = visits(world, cap, Variant::Candidate, change, &mut rng);
+        let refs = visits(world, cap, Variant::Reference, None, &mut rng);
         let mut look = 0;
         loop {
             let n = plan.looks[look] * world.pages;
@@ -271,8 +271,8 @@ pub fn uncorrected_mann_whitney(
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = Tally::new();
     for _ in 0..gates {
-        let cand = visits(world, runs, "candidate", change, &mut rng);
-        let refs = visits(world, runs, "reference", None, &mut rng);
+        let cand = visits(world, runs, Variant::Candidate, change, &mut rng);
+        let refs = visits(world, runs, Variant::Reference, None, &mut rng);
         let (mut fa, mut det) = (false, false);
         for page in 0..world.pages {
             for &m in &world.metrics {
@@ -305,7 +305,7 @@ pub fn best_of_three(world: &World, change: Option<Change>, gates: usize, seed: 
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut t = Tally::new();
     for _ in 0..gates {
-        let cand = visits(world, 3, "candidate", change, &mut rng);
+        let cand = visits(world, 3, Variant::Candidate, change, &mut rng);
         let (mut fa, mut det) = (false, false);
         for page in 0..world.pages {
             for &m in &world.metrics {

@@ -9,7 +9,7 @@ fn visits(page: &str, variant: &str, n: usize, lcp: f64, fcp: f64) -> Vec<Sample
             let mut s = Sample::failed(i as u32, page, "default", "http://x/", String::new());
             s.ok = true;
             s.error = None;
-            s.variant = variant.to_string();
+            s.variant = Variant::from(variant.to_string());
             // A fixed permutation of 0..n spread evenly over ±10 %.
             let f = 1.0 + 0.2 * (((i * 7) % n) as f64 / (n - 1) as f64 - 0.5);
             s.metrics.insert(Metric::Lcp, lcp * f);

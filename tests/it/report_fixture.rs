@@ -5,7 +5,7 @@
 use rumcheck::baseline::{Baseline, SegmentKey};
 use rumcheck::metric::Metric;
 use rumcheck::report::{Environment, ProfileInfo, Results, RunMeta, ScenarioInfo};
-use rumcheck::sample::{Sample, read_samples};
+use rumcheck::sample::{Sample, Variant, read_samples};
 use rumcheck::stats::Interval;
 use rumcheck::verdict::{
     Against, Comparison, GateResult, GateStatus, Outcome, PageHealth, TestKind,
@@ -296,7 +296,9 @@ pub fn load() -> Fixture {
 
 fn build(all: Vec<Sample>, baseline: Baseline, gate: GateResult, env: Environment) -> Fixture {
     let results = Results::new(meta(env), &all, Some(&gate));
-    let (candidate, reference) = all.into_iter().partition(|s| s.variant == "candidate");
+    let (candidate, reference) = all
+        .into_iter()
+        .partition(|s| s.variant == Variant::Candidate);
     Fixture {
         results,
         gate,

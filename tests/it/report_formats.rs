@@ -5,6 +5,7 @@
 use crate::report_fixture::{self, Fixture};
 use rumcheck::report::github;
 use rumcheck::report::{Format, ReportError, ReportInput, ReportManager, Results};
+use rumcheck::sample::Variant;
 use std::path::Path;
 
 fn input(f: &Fixture) -> ReportInput<'_> {
@@ -89,9 +90,11 @@ fn json_round_trips_and_matches_the_run_summary() {
     let text = render(Format::Json, &f);
     let back = Results::parse(&text, "results.json").unwrap();
     assert_eq!(back, f.results);
-    let home = back.group("home", "phone", "candidate").unwrap();
+    let home = back.group("home", "phone", &Variant::Candidate).unwrap();
     assert_eq!((home.valid, home.failed), (8, 0));
-    let checkout = back.group("checkout", "phone", "candidate").unwrap();
+    let checkout = back
+        .group("checkout", "phone", &Variant::Candidate)
+        .unwrap();
     assert_eq!((checkout.valid, checkout.failed), (7, 1));
     // Same numbers as the run summary (nearest rank) by construction.
     let lcp = home.metrics[&rumcheck::Metric::Lcp];

@@ -7,6 +7,7 @@ use crate::support::browser_lock;
 use rumcheck::browser::{Browser, BrowserOptions, SessionSpec};
 use rumcheck::run::calibrate::calibrate;
 use rumcheck::run::{RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
+use rumcheck::sample::Variant;
 use rumcheck::throttle::{NameOr, NetworkConditions, Profile, ProfileSpec};
 use rumcheck::{Metric, scenario};
 use std::path::Path;
@@ -63,7 +64,7 @@ async fn device_emulation_is_what_the_page_sees() {
         device: Some(NameOr::Preset("phone".into())),
         ..ProfileSpec::default()
     });
-    let setup = SessionSetup::for_profile(&phone, "candidate", None, (1280, 800));
+    let setup = SessionSetup::for_profile(&phone, Variant::Candidate, None, (1280, 800));
     let browser = Browser::start(&BrowserOptions::default())
         .await
         .expect("browser starts");
@@ -167,7 +168,14 @@ path = "/"
         .scenario
         .profiles
         .iter()
-        .map(|p| Arc::new(SessionSetup::for_profile(p, "candidate", None, (1280, 800))))
+        .map(|p| {
+            Arc::new(SessionSetup::for_profile(
+                p,
+                Variant::Candidate,
+                None,
+                (1280, 800),
+            ))
+        })
         .collect();
     let mut sink = SampleSink::create(out.path()).unwrap();
     let batch = runner

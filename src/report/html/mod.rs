@@ -16,7 +16,7 @@ use super::text::{change, esc, p, value};
 use super::{ReportError, ReportInput, Reporter};
 use crate::baseline::{Baseline, SegmentBaseline, SegmentKey};
 use crate::metric::Metric;
-use crate::sample::Sample;
+use crate::sample::{Sample, Variant};
 use plot::{FieldCurve, PlotData};
 use std::fmt::Write;
 
@@ -142,7 +142,7 @@ fn verdict(out: &mut String, r: &Results) {
             esc(&c.page),
             esc(&c.profile),
             c.metric,
-            esc(&c.against),
+            esc(c.against.as_str()),
             esc(&value(c, c.candidate)),
             esc(&value(c, c.reference)),
             esc(&change(c)),
@@ -176,7 +176,7 @@ fn group(out: &mut String, input: &ReportInput<'_>, i: usize, page: &str, profil
     let (cand, mut reference): (Vec<&Sample>, Vec<&Sample>) =
         values(input.candidate, page, profile)
             .into_iter()
-            .partition(|s| s.variant != "reference");
+            .partition(|s| s.variant != Variant::Reference);
     reference.extend(values(input.reference, page, profile));
     let segment = r.segment_of(profile);
     let field: Option<&SegmentBaseline> = input
@@ -237,8 +237,8 @@ fn lab_table(
     metrics: &[Metric],
     field: Option<&SegmentBaseline>,
 ) {
-    let cand = r.group(page, profile, "candidate");
-    let reference = r.group(page, profile, "reference");
+    let cand = r.group(page, profile, &Variant::Candidate);
+    let reference = r.group(page, profile, &Variant::Reference);
     let _ = writeln!(
         out,
         "<table class=\"lab\"><caption>lab: {} valid, {} failed visit(s){}</caption><thead><tr><th>metric</th><th>n</th><th>median</th><th>p75</th><th>p90</th><th>ref. median</th><th>field p75</th></tr></thead><tbody>",
@@ -320,7 +320,7 @@ fn failed(out: &mut String, r: &Results) {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"url\">{}</td><td class=\"num\">{}</td><td class=\"error\">{}</td></tr>",
             esc(&f.page),
             esc(&f.profile),
-            esc(&f.variant),
+            esc(f.variant.as_str()),
             f.run,
             esc(&f.url),
             f.attempts,

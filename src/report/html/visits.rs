@@ -50,7 +50,7 @@ pub fn render(samples: &[&Sample]) -> String {
         samples
             .iter()
             .copied()
-            .filter(|s| s.variant == variant)
+            .filter(|s| s.variant.as_str() == variant)
             .collect()
     };
     let mut out = String::new();
@@ -108,7 +108,7 @@ fn visit(out: &mut String, s: &Sample, fences: &BTreeMap<Metric, f64>) {
         out,
         "<details class=\"{class}\"{open}><summary>run {} · {} · {}</summary>",
         s.run,
-        esc(&s.variant),
+        esc(s.variant.as_str()),
         esc(&headline)
     );
     let _ = writeln!(
