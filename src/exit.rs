@@ -1,5 +1,18 @@
-//! Exit codes and the error type that carries one to `main`.
+//! The exit-code policy, in one place: which process exit code each way a
+//! command can end produces, and the error type that carries one to `main`.
+//!
+//! | code | meaning | decided by |
+//! |---|---|---|
+//! | 0 | pass | [`of_status`], [`of_run`] |
+//! | 1 | regression | [`of_status`] |
+//! | 2 | usage, configuration or input error | [`ErrorKind::Input`] |
+//! | 3 | inconclusive gate, or infrastructure (browser, network, interrupt) | [`of_status`], [`of_run`], [`ErrorKind::Infrastructure`] |
+//!
+//! Domain errors say only *what kind* of failure they are (`GateError::kind`,
+//! `CalibrateError::kind`); the code for each kind is chosen here. The
+//! verdict knows statuses, never codes.
 
+use crate::verdict::GateStatus;
 use std::fmt;
 
 /// Everything passed.
@@ -10,6 +23,44 @@ pub const REGRESSION: u8 = 1;
 pub const USAGE: u8 = 2;
 /// Inconclusive gate or infrastructure failure (browser, network).
 pub const INCONCLUSIVE: u8 = 3;
+
+/// The code of a finished verdict: 0 pass, 1 regression, 3 inconclusive.
+pub fn of_status(status: GateStatus) -> u8 {
+    match status {
+        GateStatus::Pass => PASS,
+        GateStatus::Regressed => REGRESSION,
+        GateStatus::Inconclusive => INCONCLUSIVE,
+    }
+}
+
+/// The code of a run: its verdict's, or without one (nothing to compare
+/// with) 0 when every page had a valid visit and 3 otherwise.
+pub fn of_run(verdict: Option<GateStatus>, every_page_valid: bool) -> u8 {
+    match verdict {
+        Some(status) => of_status(status),
+        None if every_page_valid => PASS,
+        None => INCONCLUSIVE,
+    }
+}
+
+/// What kind of failure stopped a command before it could judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The user's input: a flag, scenario, baseline or samples file (exit 2).
+    Input,
+    /// The machine: browser, driver, network, an interrupt (exit 3).
+    Infrastructure,
+}
+
+impl ErrorKind {
+    /// The exit code of this kind of failure.
+    pub fn code(self) -> u8 {
+        match self {
+            ErrorKind::Input => USAGE,
+            ErrorKind::Infrastructure => INCONCLUSIVE,
+        }
+    }
+}
 
 /// An error on its way to `main`, with the exit code it should produce.
 pub struct Failure {
@@ -32,6 +83,14 @@ impl Failure {
     pub fn infra(error: impl Into<anyhow::Error>) -> Self {
         Failure {
             code: INCONCLUSIVE,
+            error: error.into(),
+        }
+    }
+
+    /// A failure of the given kind.
+    pub fn of_kind(kind: ErrorKind, error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            code: kind.code(),
             error: error.into(),
         }
     }

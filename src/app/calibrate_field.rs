@@ -1,6 +1,6 @@
 //! `rumcheck calibrate`: flags → validated options → fit → table → file.
 
-use crate::calibrate::{self, CalibrateError, CalibrateOptions};
+use crate::calibrate::{self, CalibrateOptions};
 use crate::cli::CalibrateFieldArgs;
 use crate::exit::{self, Failure};
 use crate::run::RunOptions;
@@ -71,10 +71,7 @@ pub async fn main(args: CalibrateFieldArgs) -> Result<u8, Failure> {
     check_output(&args.output)?;
     let file = calibrate::calibrate(&scenario, &baseline, &options)
         .await
-        .map_err(|e| match e {
-            CalibrateError::NothingToFit(_) | CalibrateError::UnknownPage(..) => Failure::usage(e),
-            _ => Failure::infra(e),
-        })?;
+        .map_err(|e| Failure::of_kind(e.kind(), e))?;
     let text = serde_json::to_string_pretty(&file).map_err(Failure::infra)?;
     std::fs::write(&args.output, text + "\n").map_err(|e| {
         Failure::usage(anyhow!(

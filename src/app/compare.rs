@@ -1,12 +1,11 @@
 //! `rumcheck compare`: validated options → read files → verdict → table → exit code.
 
-use crate::baseline::{Baseline, SegmentKey};
+use crate::baseline::SegmentKey;
 use crate::cli::compare::CompareArgs;
 use crate::exit::Failure;
 use crate::metric::Metric;
 use crate::report::{
-    Environment, ProfileInfo, ReportInput, ReportManager, Results, RunMeta, ScenarioInfo, github,
-    terminal,
+    Environment, ProfileInfo, ReportInput, Results, RunMeta, ScenarioInfo, github, terminal,
 };
 use crate::sample::{Variant, read_samples};
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
@@ -154,31 +153,26 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
         }),
     };
     let gate = verdict::judge(&inputs, &options.verdict);
-    write_reports(
-        &manager,
-        &options,
-        &candidate,
-        reference.as_deref(),
-        baseline.as_ref(),
-        &gate,
-    )?;
+    let results = results_document(&options, &candidate, &gate);
+    let input = ReportInput::new(&results, &candidate)
+        .with_reference(reference.as_deref().unwrap_or_default())
+        .with_baseline(baseline.as_ref());
+    manager.write_all(&input).map_err(Failure::usage)?;
+    github::step_summary(&results).map_err(Failure::usage)?;
     if github::in_github_actions() {
-        print!("{}", github::annotations(&gate));
+        print!("{}", github::annotations(&results));
     }
-    print!("{}", terminal::render(&gate, terminal::use_color()));
-    Ok(gate.exit_code())
+    print!("{}", terminal::render(&results, terminal::use_color()));
+    Ok(crate::exit::of_status(gate.status))
 }
 
 /// The results document of an offline comparison: what the samples tell
 /// about the run they came from.
-fn write_reports(
-    manager: &ReportManager,
+fn results_document(
     options: &CompareOptions,
     candidate: &[crate::sample::Sample],
-    reference: Option<&[crate::sample::Sample]>,
-    baseline: Option<&Baseline>,
     gate: &verdict::GateResult,
-) -> Result<(), Failure> {
+) -> Results {
     let mut pages: Vec<String> = candidate.iter().map(|s| s.page.clone()).collect();
     pages.sort();
     pages.dedup();
@@ -206,11 +200,5 @@ fn write_reports(
                 .map_or("", |s| s.browser.as_str()),
         ),
     };
-    let results = Results::new(meta, candidate, Some(gate));
-    let input = ReportInput::new(&results, candidate)
-        .with_reference(reference.unwrap_or_default())
-        .with_baseline(baseline);
-    manager.write_all(&input).map_err(Failure::usage)?;
-    github::step_summary(&results).map_err(Failure::usage)?;
-    Ok(())
+    Results::new(meta, candidate, Some(gate))
 }

@@ -5,8 +5,9 @@ use crate::browser::{BrowserError, BrowserOptions};
 use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, ReportArgs, RunArgs};
 use crate::demo::DemoKnobs;
 use crate::exit::Failure;
+use crate::gate::LiveReports;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
-use crate::report::{LiveReports, ReportManager, github};
+use crate::report::{ReportManager, github};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
 use crate::verdict::{self, VerdictOptions};
@@ -89,7 +90,7 @@ pub(crate) fn report_manager(args: &ReportArgs) -> Result<ReportManager, Failure
 
 /// Runs the gate with live reports; a report that could not be written is exit 2.
 async fn run_gate(gate: Gate, manager: ReportManager) -> Result<GateOutcome, Failure> {
-    let reports = LiveReports::new(manager, gate.scenario());
+    let reports = LiveReports::new(manager);
     let outcome = gate
         .on_batch(reports.observer())
         .run()
@@ -102,11 +103,7 @@ async fn run_gate(gate: Gate, manager: ReportManager) -> Result<GateOutcome, Fai
 }
 
 fn gate_failure(e: GateError) -> Failure {
-    let code = e.exit_code();
-    Failure {
-        code,
-        error: e.into(),
-    }
+    Failure::of_kind(e.kind(), e)
 }
 
 /// `rumcheck run SCENARIO`.
@@ -177,13 +174,13 @@ fn finish(outcome: &GateOutcome) -> u8 {
         outcome.samples_path.display(),
         outcome.runs
     );
-    if let Some(v) = &outcome.verdict {
+    if outcome.verdict.is_some() {
         if github::in_github_actions() {
-            print!("{}", github::annotations(v));
+            print!("{}", github::annotations(&outcome.results));
         }
         print!(
             "\n{}",
-            crate::report::terminal::render(v, crate::report::terminal::use_color())
+            crate::report::terminal::render(&outcome.results, crate::report::terminal::use_color())
         );
     }
     let missing = outcome.pages_without_valid_visit();

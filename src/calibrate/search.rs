@@ -94,6 +94,21 @@ pub enum CalibrateError {
     NoValidVisit(String, String),
 }
 
+impl CalibrateError {
+    /// Whether the user's input or the machine is at fault (the exit code
+    /// is [`crate::exit`]'s choice).
+    pub fn kind(&self) -> crate::exit::ErrorKind {
+        match self {
+            CalibrateError::NothingToFit(_) | CalibrateError::UnknownPage(..) => {
+                crate::exit::ErrorKind::Input
+            }
+            CalibrateError::Run(_)
+            | CalibrateError::Interrupted(_)
+            | CalibrateError::NoValidVisit(..) => crate::exit::ErrorKind::Infrastructure,
+        }
+    }
+}
+
 /// A tier's best probe so far: where, its medians, its largest relative error.
 type Best = (Conditions, BTreeMap<Metric, f64>, f64);
 

@@ -4,9 +4,8 @@
 
 use super::ReportError;
 use super::markdown;
-use super::results::{OutcomeKind, Results, Verdict};
+use super::results::{OutcomeKind, Results};
 use super::text::numbers;
-use crate::verdict::GateResult;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -42,16 +41,13 @@ pub fn append(path: &std::path::Path, text: &str) -> Result<(), ReportError> {
     f.write_all(b"\n").map_err(err)
 }
 
-/// Workflow-command lines for a verdict: `::error` for regressions and
-/// inconclusive comparisons (both fail the build), `::warning` for warnings.
-pub fn annotations(gate: &GateResult) -> String {
-    annotations_for(&Verdict::from(gate))
-}
-
-/// [`annotations`] for a verdict read from a results document.
-pub fn annotations_for(verdict: &Verdict) -> String {
+/// Workflow-command lines for a results document's verdict: `::error` for
+/// regressions and inconclusive comparisons (both fail the build),
+/// `::warning` for warnings; empty without a verdict.
+pub fn annotations(results: &Results) -> String {
     let mut out = String::new();
-    for c in &verdict.comparisons {
+    let comparisons = results.verdict.iter().flat_map(|v| &v.comparisons);
+    for c in comparisons {
         let level = match c.outcome {
             OutcomeKind::Regressed | OutcomeKind::Inconclusive => "error",
             OutcomeKind::Warning => "warning",

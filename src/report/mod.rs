@@ -10,18 +10,17 @@ pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
-mod live;
 mod manager;
 pub mod markdown;
 mod results;
 pub mod terminal;
 mod text;
 
-pub use live::LiveReports;
 pub use manager::{Format, ReportManager};
 pub use results::{
-    ComparisonRecord, Environment, FailedVisit, GroupResult, IntervalRecord, OutcomeKind,
-    ProfileInfo, RESULTS_SCHEMA, Results, RunMeta, ScenarioInfo, Status, Summary, Verdict,
+    ComparisonRecord, Environment, FailedVisit, GroupResult, HealthRecord, IntervalRecord,
+    OutcomeKind, ProfileInfo, RESULTS_SCHEMA, Results, RunMeta, ScenarioInfo, Status, Summary,
+    Verdict,
 };
 
 use crate::baseline::Baseline;

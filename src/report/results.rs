@@ -178,6 +178,29 @@ pub struct Verdict {
     /// Gate-level notes.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Valid and failed visits of each page × profile × build the verdict
+    /// looked at, and whether there were enough.
+    #[serde(default)]
+    pub health: Vec<HealthRecord>,
+}
+
+/// Whether one page × profile × build had enough valid visits to judge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthRecord {
+    /// Page.
+    pub page: String,
+    /// Profile.
+    pub profile: String,
+    /// Which build.
+    pub variant: Variant,
+    /// Visits that produced metrics.
+    pub valid: usize,
+    /// Visits that failed.
+    pub failed: usize,
+    /// The first failure's message.
+    pub first_error: Option<String>,
+    /// Whether `valid` reached the minimum (`--min-valid`).
+    pub enough: bool,
 }
 
 /// The gate's overall status.
@@ -458,13 +481,26 @@ impl From<&GateResult> for Verdict {
                 GateStatus::Regressed => Status::Regressed,
                 GateStatus::Inconclusive => Status::Inconclusive,
             },
-            exit_code: g.exit_code(),
+            exit_code: crate::exit::of_status(g.status),
             summary: g.summary(),
             alpha: g.alpha,
             test_alpha: g.test_alpha,
             family_size: g.family_size,
             comparisons: g.comparisons.iter().map(ComparisonRecord::from).collect(),
             notes: g.notes.clone(),
+            health: g
+                .pages
+                .iter()
+                .map(|p| HealthRecord {
+                    page: p.page.clone(),
+                    profile: p.profile.clone(),
+                    variant: p.variant.clone(),
+                    valid: p.valid,
+                    failed: p.failed,
+                    first_error: p.first_error.clone(),
+                    enough: p.enough,
+                })
+                .collect(),
         }
     }
 }

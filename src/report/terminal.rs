@@ -1,11 +1,14 @@
-//! The verdict table printed to the terminal.
+//! The verdict table printed to the terminal, rendered from the results
+//! document like every other format.
 //!
 //! Plain text unless colour is asked for ([`use_color`]: stdout is a terminal
 //! and `NO_COLOR` is unset, see <https://no-color.org>). Columns are padded
 //! before colouring, so the table lines up either way.
 
+use super::results::{ComparisonRecord, OutcomeKind, Results, Status};
+use super::text::{is_share, percent};
 use crate::metric::Metric;
-use crate::verdict::{Against, Comparison, GateResult, GateStatus, Outcome};
+use crate::verdict::Against;
 use std::fmt::Write;
 use std::io::IsTerminal;
 
@@ -28,12 +31,12 @@ fn paint(text: &str, code: &str, color: bool) -> String {
     }
 }
 
-fn outcome_color(o: Outcome) -> &'static str {
+fn outcome_color(o: OutcomeKind) -> &'static str {
     match o {
-        Outcome::Regressed => RED,
-        Outcome::Improved => GREEN,
-        Outcome::Warning | Outcome::Inconclusive => YELLOW,
-        Outcome::NoChange | Outcome::NotComparable => DIM,
+        OutcomeKind::Regressed => RED,
+        OutcomeKind::Improved => GREEN,
+        OutcomeKind::Warning | OutcomeKind::Inconclusive => YELLOW,
+        OutcomeKind::NoChange | OutcomeKind::NotComparable => DIM,
     }
 }
 
@@ -45,7 +48,7 @@ fn value(m: Metric, v: Option<f64>, share: bool) -> String {
     }
 }
 
-fn change(c: &Comparison) -> String {
+fn change(c: &ComparisonRecord) -> String {
     let m = c.metric;
     match (c.against, c.estimate, c.relative) {
         (Against::Reference, Some(e), Some(r)) => {
@@ -61,9 +64,9 @@ fn change(c: &Comparison) -> String {
         }
         (Against::ProjectedField, _, Some(r)) => format!("{:+.1} %", r * 100.0),
         (Against::Field, _, _) => match (c.candidate, c.reference) {
-            (Some(lab), Some(field)) if field > 0.0 => {
-                format!("{:+.1} %", (lab / field - 1.0) * 100.0)
-            }
+            // Shares differ in percentage points, as in every other format.
+            (Some(lab), Some(field)) if is_share(c) => format!("{:+.1} pp", (lab - field) * 100.0),
+            (Some(lab), Some(field)) if field > 0.0 => percent(lab / field - 1.0),
             _ => "–".into(),
         },
         _ => "–".into(),
@@ -78,9 +81,13 @@ fn p_text(p: Option<f64>) -> String {
     }
 }
 
-/// Renders the whole verdict: table, reasons for everything that is not
-/// "no change", page health problems, notes and the final line.
-pub fn render(gate: &GateResult, color: bool) -> String {
+/// Renders the verdict of a results document: table, reasons for everything
+/// that is not "no change", page health problems, notes and the final line.
+/// Empty when the document has no verdict.
+pub fn render(results: &Results, color: bool) -> String {
+    let Some(gate) = &results.verdict else {
+        return String::new();
+    };
     let header = [
         "page",
         "profile",
@@ -96,7 +103,7 @@ pub fn render(gate: &GateResult, color: bool) -> String {
         .comparisons
         .iter()
         .map(|c| {
-            let share = c.test == crate::verdict::TestKind::FieldGoodShareOffset;
+            let share = is_share(c);
             [
                 c.page.clone(),
                 c.profile.clone(),
@@ -145,10 +152,10 @@ pub fn render(gate: &GateResult, color: bool) -> String {
             let _ = writeln!(out, "{}", cells.join("  "));
         }
     }
-    let explained: Vec<&Comparison> = gate
+    let explained: Vec<&ComparisonRecord> = gate
         .comparisons
         .iter()
-        .filter(|c| c.outcome != Outcome::NoChange || !c.notes.is_empty())
+        .filter(|c| c.outcome != OutcomeKind::NoChange || !c.notes.is_empty())
         .collect();
     if !explained.is_empty() {
         out.push('\n');
@@ -165,7 +172,7 @@ pub fn render(gate: &GateResult, color: bool) -> String {
         }
     }
     let sick: Vec<_> = gate
-        .pages
+        .health
         .iter()
         .filter(|p| p.failed > 0 || !p.enough)
         .collect();
@@ -196,16 +203,16 @@ pub fn render(gate: &GateResult, color: bool) -> String {
     }
     out.push('\n');
     let (word, code) = match gate.status {
-        GateStatus::Pass => ("PASS", GREEN),
-        GateStatus::Regressed => ("FAIL", RED),
-        GateStatus::Inconclusive => ("INCONCLUSIVE", YELLOW),
+        Status::Pass => ("PASS", GREEN),
+        Status::Regressed => ("FAIL", RED),
+        Status::Inconclusive => ("INCONCLUSIVE", YELLOW),
     };
     let _ = writeln!(
         out,
         "{}: {} (exit {})",
         paint(word, code, color),
-        gate.summary(),
-        gate.exit_code()
+        gate.summary,
+        gate.exit_code
     );
     out
 }
@@ -213,10 +220,12 @@ pub fn render(gate: &GateResult, color: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{Environment, RunMeta, ScenarioInfo};
+    use crate::sample::Variant;
     use crate::verdict::{GateResult, GateStatus, PageHealth};
 
-    fn gate() -> GateResult {
-        GateResult {
+    fn results() -> Results {
+        let gate = GateResult {
             status: GateStatus::Inconclusive,
             alpha: 0.05,
             test_alpha: 0.05,
@@ -225,19 +234,30 @@ mod tests {
             pages: vec![PageHealth {
                 page: "home".into(),
                 profile: "default".into(),
-                variant: crate::sample::Variant::Candidate,
+                variant: Variant::Candidate,
                 valid: 2,
                 failed: 8,
                 first_error: Some("chromedriver crashed".into()),
                 enough: false,
             }],
             notes: vec!["nothing to compare with".into()],
-        }
+        };
+        let meta = RunMeta {
+            scenario: ScenarioInfo {
+                name: "t".into(),
+                base_url: "http://127.0.0.1/".into(),
+                runs: 10,
+                pages: vec!["home".into()],
+            },
+            profiles: Vec::new(),
+            environment: Environment::detect(""),
+        };
+        Results::new(meta, &[], Some(&gate))
     }
 
     #[test]
     fn plain_output_has_no_escape_codes_and_says_why() {
-        let text = render(&gate(), false);
+        let text = render(&results(), false);
         assert!(!text.contains('\x1b'), "{text}");
         assert!(text.contains("INCONCLUSIVE home [default] candidate: 8 of 10 visits failed (first error: chromedriver crashed)"), "{text}");
         assert!(
@@ -248,7 +268,7 @@ mod tests {
 
     #[test]
     fn colour_marks_the_status() {
-        let text = render(&gate(), true);
+        let text = render(&results(), true);
         assert!(
             text.contains("\x1b[33mINCONCLUSIVE\x1b[0m: nothing compared"),
             "{text}"

@@ -35,7 +35,7 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 /// Whether the comparison's values are shares (CrUX good-share test).
-fn is_share(c: &ComparisonRecord) -> bool {
+pub(crate) fn is_share(c: &ComparisonRecord) -> bool {
     matches!(
         c.test,
         TestKind::GoodShareBinomial | TestKind::FieldGoodShareOffset

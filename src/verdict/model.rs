@@ -274,15 +274,6 @@ pub struct GateResult {
 }
 
 impl GateResult {
-    /// 0 pass, 1 regression, 3 inconclusive (see [`crate::exit`]).
-    pub fn exit_code(&self) -> u8 {
-        match self.status {
-            GateStatus::Pass => crate::exit::PASS,
-            GateStatus::Regressed => crate::exit::REGRESSION,
-            GateStatus::Inconclusive => crate::exit::INCONCLUSIVE,
-        }
-    }
-
     /// How many comparisons ended in `outcome`.
     pub fn count(&self, outcome: Outcome) -> usize {
         self.comparisons

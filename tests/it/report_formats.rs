@@ -57,7 +57,7 @@ fn markdown_snapshot() {
 fn annotations_snapshot() {
     snapshot!(
         "annotations",
-        github::annotations(&report_fixture::load().gate)
+        github::annotations(&report_fixture::load().results)
     );
 }
 

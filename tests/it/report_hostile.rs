@@ -219,7 +219,7 @@ fn markdown_and_annotations_stay_inert() {
         let cells = line.replace("\\|", "").matches('|').count();
         assert!(cells == 11 || cells == 9 || cells == 6, "{cells}: {line}");
     }
-    let notes = github::annotations(&f.gate);
+    let notes = github::annotations(&f.results);
     let lines: Vec<&str> = notes.lines().collect();
     assert_eq!(lines.len(), 4, "{notes}"); // 2 regressed (lab and projected field), 1 warning, 1 inconclusive
     for l in lines {
