@@ -6,8 +6,10 @@
 //! - [`cdp`]: the DevTools commands that apply a profile to a session, and the
 //!   Chrome switches for the proxy.
 //! - [`proxy`]: the user-space shaping proxy (the default network engine).
-//! - [`accuracy`]: requested vs measured RTT and bandwidth through the proxy.
+//! - `accuracy` (feature `testkit`): requested vs measured RTT and bandwidth
+//!   through the proxy, for the proxy tests.
 
+#[cfg(feature = "testkit")]
 pub mod accuracy;
 pub mod cdp;
 pub mod error;

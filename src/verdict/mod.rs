@@ -31,7 +31,7 @@
 //! fail a build, so they do not spend the regression budget.
 //!
 //! [`sequential`] runs the same rules at the lower per-look levels of an
-//! alpha-spending plan for `--runs auto`; [`simulate`] is the evaluation
+//! alpha-spending plan for `--runs auto`; `simulate` (feature `testkit`) is the evaluation
 //! behind `examples/gate_validity.rs`.
 
 mod field;
@@ -40,6 +40,7 @@ pub mod model;
 pub mod options;
 mod projected;
 pub mod sequential;
+#[cfg(feature = "testkit")]
 pub mod simulate;
 
 pub use model::*;
