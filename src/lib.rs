@@ -3,8 +3,9 @@
 //! Real browsers (WebDriver) run scripted page visits under field-like
 //! throttling, an in-page collector measures what a RUM agent measures, and
 //! error-controlled statistics compare the result with real-user baselines.
-//! See `DESIGN.md` for the data flow; the binary in `main.rs` is a thin shell
-//! over [`app`].
+//! `docs/architecture.md` is the design: the module layers, the data flow of
+//! one visit and of one gate, and the formats. The binary in `main.rs` is a
+//! thin shell over [`app`].
 #![warn(missing_docs)]
 
 pub mod app;

@@ -1,7 +1,7 @@
 //! The metrics rumcheck measures, with the RUM agent's names and thresholds.
 //!
-//! Names and definitions follow Google's web-vitals library (see DESIGN.md,
-//! "Metrics"). Every other module refers to metrics through [`Metric`], so a
+//! Names and definitions follow Google's web-vitals library (the table in
+//! the README's "How rumcheck measures"). Every other module refers to metrics through [`Metric`], so a
 //! sample, a baseline and a verdict always agree on what `lcp` means.
 
 use serde::{Deserialize, Serialize};
@@ -153,8 +153,8 @@ impl Metric {
         })
     }
 
-    /// Default practical threshold: 10 % relative with the absolute floors of
-    /// DESIGN.md (lcp/fcp/load 100 ms, ttfb 50 ms, inp 25 ms, cls 0.02, js_errors 1).
+    /// Default practical threshold: 10 % relative with absolute floors (lcp/fcp/load
+    /// 100 ms, ttfb 50 ms, inp 25 ms, cls 0.02, js_errors 1; `docs/statistics.md`).
     pub fn default_threshold(self) -> PracticalThreshold {
         let absolute = match self {
             Metric::Lcp | Metric::Fcp | Metric::Load | Metric::Dcl => 100.0,

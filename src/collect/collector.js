@@ -1,7 +1,7 @@
 // rumcheck's in-page collector. Injected with Page.addScriptToEvaluateOnNewDocument
 // before any page script, so it sees every entry, error and beacon of the visit.
 //
-// Definitions follow Google's web-vitals v5 (see DESIGN.md, "Metrics"): the
+// Definitions follow Google's web-vitals v5 (docs/architecture.md, "One visit"): the
 // values are frozen when the page first becomes hidden, exactly when a RUM
 // agent reports them. Rust appends `(config)` to call this expression:
 //   config = { beacon: "<regex source>" | null }

@@ -2,6 +2,7 @@
 //! Browser tests drive a real headless Chromium through a real chromedriver
 //! against pages served on 127.0.0.1; they fail loudly when no browser exists.
 
+mod architecture;
 mod baseline_cli;
 mod baseline_crux;
 mod baseline_fetch;
