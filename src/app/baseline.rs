@@ -1,7 +1,10 @@
 //! `rumcheck baseline …`: validated options → library → print → exit code.
 
-use crate::baseline::fetch::{self, ApiKey, FetchError, FetchOptions, FormFactor, Target};
 use crate::baseline::{self, ImportOptions};
+use crate::baseline::{
+    ApiKey, FetchError, FetchOptions, Fetched, FormFactor, Target, fetch_crux as fetch_from_crux,
+    parse_crux_endpoint,
+};
 use crate::cli::baseline::{BaselineCommand, FetchCruxArgs, ImportArgs, MergeArgs, ShowArgs};
 use crate::exit::{Failure, PASS};
 use std::time::Duration;
@@ -88,7 +91,7 @@ fn fetch_options(args: &FetchCruxArgs) -> Result<FetchOptions, FetchError> {
         (None, Some(u)) => Target::url(u)?,
         (None, None) => unreachable!("clap requires --origin or --url"),
     };
-    let endpoint = fetch::parse_endpoint(&args.endpoint)?;
+    let endpoint = parse_crux_endpoint(&args.endpoint)?;
     let key = ApiKey::new(args.key.as_deref())?;
     let mut opts = FetchOptions::new(target, key, endpoint);
     if let Some(ff) = &args.form_factor {
@@ -104,7 +107,7 @@ fn fetch_options(args: &FetchCruxArgs) -> Result<FetchOptions, FetchError> {
 fn fetch_crux(args: FetchCruxArgs) -> Result<u8, Failure> {
     let opts = fetch_options(&args).map_err(fetch_failure)?;
     super::with_runtime(|| async {
-        let fetched = fetch::fetch_crux(&opts, &mut |msg: &str| eprintln!("{msg}"))
+        let fetched = fetch_from_crux(&opts, &mut |msg: &str| eprintln!("{msg}"))
             .await
             .map_err(fetch_failure)?;
         report_fetch(&args, &opts, &fetched)
@@ -114,7 +117,7 @@ fn fetch_crux(args: FetchCruxArgs) -> Result<u8, Failure> {
 fn report_fetch(
     args: &FetchCruxArgs,
     opts: &FetchOptions,
-    fetched: &fetch::Fetched,
+    fetched: &Fetched,
 ) -> Result<u8, Failure> {
     let b = &fetched.baseline;
     baseline::write_baseline(&args.output, b).map_err(Failure::usage)?;

@@ -25,6 +25,10 @@ mod show;
 mod webvitals;
 
 pub use error::{ImportError, Reason};
+pub use fetch::{
+    ApiKey, DEFAULT_ENDPOINT as CRUX_ENDPOINT, FetchError, FetchOptions, Fetched, FormFactor,
+    Target, fetch_crux, parse_endpoint as parse_crux_endpoint,
+};
 pub use merge::merge;
 pub use model::*;
 pub use options::{Field, Format, ImportOptions, OptionError, PageBy, SegmentDim};

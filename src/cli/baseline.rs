@@ -115,7 +115,7 @@ pub struct FetchCruxArgs {
         value_name = "URL",
         env = "RUMCHECK_CRUX_ENDPOINT",
         hide = true,
-        default_value = crate::baseline::fetch::DEFAULT_ENDPOINT
+        default_value = crate::baseline::CRUX_ENDPOINT
     )]
     pub endpoint: String,
     /// First retry wait in milliseconds, doubled per retry (tests shorten it).
