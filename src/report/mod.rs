@@ -19,8 +19,8 @@ mod text;
 pub use manager::{Format, ReportManager};
 pub use results::{
     ComparisonRecord, Environment, FailedVisit, GroupResult, HealthRecord, IntervalRecord,
-    OutcomeKind, ProfileInfo, RESULTS_SCHEMA, Results, RunMeta, ScenarioInfo, Status, Summary,
-    Verdict,
+    OutcomeKind, ProfileInfo, ProjectionRecord, RESULTS_SCHEMA, Results, RunMeta, ScenarioInfo,
+    Status, Summary, TierChangeRecord, Verdict,
 };
 
 use crate::baseline::Baseline;
