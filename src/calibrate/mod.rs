@@ -11,6 +11,7 @@
 
 pub mod fit;
 pub mod model;
+mod problem;
 mod search;
 
 pub use model::{
