@@ -34,6 +34,25 @@ pub fn main(cli: Cli) -> u8 {
     }
 }
 
+/// Parses `--threshold METRIC=AMOUNT` flags into `options`; a metric given
+/// twice is an error, since only one of the two could apply.
+fn insert_thresholds(
+    options: &mut crate::verdict::VerdictOptions,
+    flags: &[String],
+) -> Result<(), Failure> {
+    let mut given: std::collections::BTreeMap<crate::metric::Metric, &str> = Default::default();
+    for t in flags {
+        let (metric, threshold) = crate::verdict::parse_threshold(t).map_err(Failure::usage)?;
+        if let Some(first) = given.insert(metric, t) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--threshold {t:?}: {metric} already has a threshold (--threshold {first:?})\n  hint: give each metric one --threshold"
+            )));
+        }
+        options.thresholds.insert(metric, threshold);
+    }
+    Ok(())
+}
+
 /// Builds the tokio runtime only for commands that drive browsers.
 fn with_runtime<F, Fut>(f: F) -> Result<u8, Failure>
 where

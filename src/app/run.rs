@@ -6,10 +6,12 @@ use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, ReportArgs, RunArgs};
 use crate::demo::DemoKnobs;
 use crate::exit::Failure;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::output;
 use crate::report::{LiveReports, ReportManager, github};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
-use crate::verdict::{self, VerdictOptions};
+use crate::verdict::VerdictOptions;
+use std::path::Path;
 
 impl RunOptions {
     /// Validates the browser and output flags.
@@ -25,8 +27,8 @@ impl RunOptions {
             })
             .transpose()
             .map_err(Failure::usage)?;
-        if args.concurrency == 0 {
-            return Err(Failure::usage(RunError::Concurrency));
+        if !(1..=run::MAX_CONCURRENCY).contains(&args.concurrency) {
+            return Err(Failure::usage(RunError::Concurrency(args.concurrency)));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if args.concurrency > cores {
@@ -55,10 +57,7 @@ impl VerdictOptions {
             alpha: args.alpha,
             ..VerdictOptions::default()
         };
-        for t in &args.threshold {
-            let (metric, threshold) = verdict::parse_threshold(t).map_err(Failure::usage)?;
-            options.thresholds.insert(metric, threshold);
-        }
+        super::insert_thresholds(&mut options, &args.threshold)?;
         options.validate().map_err(Failure::usage)?;
         Ok(options)
     }
@@ -131,6 +130,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
     let manager = report_manager(&args.reports)?;
+    refuse_overwriting_inputs(&args, &manager, &opts)?;
     let quiet = opts.quiet;
     let mut gate = Gate::from_scenario(scenario)
         .verdict_options(verdict)
@@ -155,6 +155,28 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     }
     let outcome = run_gate(gate, manager).await?;
     Ok(finish(&outcome))
+}
+
+/// No output of the run may be one of its inputs: reports against every
+/// input file, and `--out DIR/samples.ndjson` against `--reference-samples`.
+fn refuse_overwriting_inputs(
+    args: &RunArgs,
+    manager: &ReportManager,
+    opts: &RunOptions,
+) -> Result<(), Failure> {
+    let mut inputs: Vec<(&str, &Path)> = vec![("SCENARIO", &args.scenario)];
+    for (flag, path) in [
+        ("--baseline", &args.baseline),
+        ("--reference-samples", &args.reference_samples),
+        ("--calibration", &args.calibration),
+    ] {
+        if let Some(p) = path {
+            inputs.push((flag, p));
+        }
+    }
+    manager.refuse_inputs(&inputs).map_err(Failure::usage)?;
+    let samples = opts.out_dir.join("samples.ndjson");
+    output::refuse_overwriting_inputs(&[("--out", &samples)], &inputs).map_err(Failure::usage)
 }
 
 fn announce(gate: &Gate) {

@@ -116,6 +116,9 @@ pub enum ReportError {
         /// Underlying error.
         source: std::io::Error,
     },
+    /// The output is not a regular file, or is one of the inputs.
+    #[error(transparent)]
+    Output(crate::output::OutputError),
     /// A results file could not be read.
     #[error("cannot read results file '{path}': {source}")]
     Read {
