@@ -28,7 +28,12 @@ pub fn main(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // Errors quote pages, URLs and file contents: no raw controls,
+            // and no line that GitHub Actions would run as a command.
+            eprintln!(
+                "error: {}",
+                crate::report::inert::message(&failure.to_string())
+            );
             failure.code
         }
     }

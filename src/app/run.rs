@@ -7,7 +7,7 @@ use crate::demo::DemoKnobs;
 use crate::exit::Failure;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
 use crate::output;
-use crate::report::{LiveReports, ReportManager, github};
+use crate::report::{LiveReports, ReportManager, github, inert};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
 use crate::verdict::VerdictOptions;
@@ -183,7 +183,7 @@ fn announce(gate: &Gate) {
     let s = gate.scenario();
     eprintln!(
         "rumcheck: {} — {} page(s) × {} profile(s) on {}",
-        s.scenario.name,
+        inert::terminal(&s.scenario.name),
         s.scenario.pages.len(),
         s.scenario.profiles.len(),
         s.base_url
@@ -212,7 +212,7 @@ fn finish(outcome: &GateOutcome) -> u8 {
     if outcome.verdict.is_none() && !missing.is_empty() {
         eprintln!(
             "error: no valid visit of page(s) {}; see the failures above",
-            missing.join(", ")
+            inert::terminal(&missing.join(", "))
         );
     }
     outcome.exit_code()

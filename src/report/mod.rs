@@ -8,6 +8,7 @@
 
 pub mod github;
 pub mod html;
+pub mod inert;
 pub mod json;
 pub mod junit;
 mod live;

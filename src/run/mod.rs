@@ -14,6 +14,7 @@ pub use visit::now_rfc3339;
 use crate::browser::{Browser, BrowserError, BrowserOptions};
 use crate::collect::RumAgent;
 use crate::output::{DirLock, OutputError, OutputTarget};
+use crate::report::inert;
 use crate::sample::{Sample, write_sample};
 use crate::scenario::LoadedScenario;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -248,11 +249,11 @@ impl Runner {
                     bar.suspend(|| {
                         eprintln!(
                             "visit failed: {} run {} ({}, attempt {}): {}",
-                            sample.page,
+                            inert::terminal(&sample.page),
                             sample.run,
-                            sample.profile,
+                            inert::terminal(&sample.profile),
                             sample.attempts,
-                            sample.error.as_deref().unwrap_or("")
+                            inert::terminal(sample.error.as_deref().unwrap_or(""))
                         )
                     });
                 }
