@@ -166,3 +166,13 @@ fn a_binary_file_is_named_as_not_a_text_toml_file() {
         "{e}"
     );
 }
+
+#[test]
+fn an_unknown_profile_preset_says_so_once_and_lists_the_presets() {
+    let e = err(&page("[[profile]]\nname = \"m\"\npreset = \"mobile\""));
+    assert!(
+        e.contains("unknown profile preset \"mobile\"; valid presets: lighthouse-mobile"),
+        "{e}"
+    );
+    assert!(!e.contains("preset preset"), "{e}");
+}
