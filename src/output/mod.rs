@@ -173,7 +173,7 @@ impl OutputTarget {
         };
         let mut tmp = temp_in(&file).map_err(err)?;
         set_mode(tmp.as_file(), &file).map_err(err)?;
-        tmp.write_all(bytes).map_err(err)?;
+        tmp.as_file_mut().write_all(bytes).map_err(err)?;
         tmp.as_file().sync_all().map_err(err)?;
         tmp.persist(&file).map_err(|e| err(e.error))?;
         // The rename is durable only once the directory is synced; best effort.
