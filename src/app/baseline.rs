@@ -5,6 +5,7 @@ use crate::baseline::{self, ImportOptions};
 use crate::cli::baseline::{BaselineCommand, FetchCruxArgs, ImportArgs, MergeArgs, ShowArgs};
 use crate::exit::{Failure, PASS};
 use crate::output::{OutputTarget, refuse_overwriting_inputs};
+use crate::report::inert;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -45,9 +46,10 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
         args.output.display()
     );
     if b.provenance.sources.iter().any(|s| !s.rejected.is_empty()) {
+        // Rejection reasons quote the input's values: printed inert.
         eprintln!(
             "rejected: {}",
-            baseline::rejection_summary(&b.provenance.sources)
+            inert::message(&baseline::rejection_summary(&b.provenance.sources))
         );
     }
     Ok(PASS)
@@ -116,9 +118,10 @@ fn fetch_crux(args: FetchCruxArgs) -> Result<u8, Failure> {
     let opts = fetch_options(&args).map_err(fetch_failure)?;
     check_output(&args.output, &[])?;
     super::with_runtime(|| async {
-        let fetched = fetch::fetch_crux(&opts, &mut |msg: &str| eprintln!("{msg}"))
-            .await
-            .map_err(fetch_failure)?;
+        let fetched =
+            fetch::fetch_crux(&opts, &mut |msg: &str| eprintln!("{}", inert::message(msg)))
+                .await
+                .map_err(fetch_failure)?;
         report_fetch(&args, &opts, &fetched)
     })
 }
