@@ -320,31 +320,28 @@ fn parse_base_url(s: &str) -> Result<url::Url, String> {
 }
 
 impl LoadedScenario {
-    /// Applies `--base-url`.
+    /// Applies `--base-url`; nothing changes when it is refused.
     pub fn override_base_url(&mut self, base: &str) -> Result<(), ScenarioError> {
-        self.base_url = parse_base_url(base).map_err(|message| ScenarioError::Override {
+        let refused = |message: String| ScenarioError::Override {
             flag: "--base-url",
             value: base.to_string(),
             message,
-        })?;
-        self.scenario.base_url = self.base_url.to_string();
+        };
+        let url = parse_base_url(base).map_err(refused)?;
         // Absolute page URLs must still be on the (new) base origin.
         let check = checks::Checker {
             path: &self.path,
             spans: locate::Spans::new(""),
         };
-        check
-            .origins(&self.scenario, &self.base_url)
-            .map_err(|e| ScenarioError::Override {
-                flag: "--base-url",
-                value: base.to_string(),
-                message: match e {
-                    ScenarioError::Invalid { message, hint, .. } => {
-                        format!("{message}\n  hint: {hint}")
-                    }
-                    other => other.to_string(),
-                },
-            })
+        check.origins(&self.scenario, &url).map_err(|e| match e {
+            ScenarioError::Invalid { message, hint, .. } => {
+                refused(format!("{message}\n  hint: {hint}"))
+            }
+            other => other,
+        })?;
+        self.scenario.base_url = url.to_string();
+        self.base_url = url;
+        Ok(())
     }
 
     /// Applies `--runs`.
