@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 pub enum OutputError {
     /// The path names something that is not a regular file.
     #[error(
-        "{flag} '{path}' is {kind}, not a regular file; rumcheck only replaces regular files\n  hint: pass a file path such as 'rumcheck-out/{example}'"
+        "{flag} '{path}' is {kind}, not a regular file; rumcheck only replaces regular files\n  hint: {hint}"
     )]
     NotAFile {
         /// The flag that named it (`--html`, `-o`).
@@ -37,8 +37,8 @@ pub enum OutputError {
         path: String,
         /// What it is (`a character device`, `a directory`…).
         kind: &'static str,
-        /// An example file name.
-        example: String,
+        /// What to do instead.
+        hint: String,
     },
     /// A symbolic link whose target does not exist.
     #[error(
@@ -272,7 +272,7 @@ fn resolve(flag: &str, path: &Path) -> Result<PathBuf, OutputError> {
         flag: flag.into(),
         path: path.display().to_string(),
         kind: kind_of(&meta),
-        example: example_name(flag),
+        hint: hint_for(flag),
     })
 }
 
@@ -301,16 +301,18 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
-fn example_name(flag: &str) -> String {
-    match flag {
+fn hint_for(flag: &str) -> String {
+    let example = match flag {
+        // The samples file inside the output directory.
+        "--out" => return "move it away, or pass another --out directory".into(),
         "--html" => "report.html",
         "--markdown" => "report.md",
         "--junit" => "junit.xml",
         "--json" => "results.json",
         "--output" => "rumcheck.toml",
         _ => "output.json",
-    }
-    .into()
+    };
+    format!("pass a file path such as 'rumcheck-out/{example}'")
 }
 
 /// A temporary file beside `file`, named after it so a leftover is recognisable.

@@ -39,6 +39,10 @@ fn a_directory_in_place_of_the_samples_file_is_refused_before_the_run() {
         panic!("a directory was accepted as the samples file")
     };
     assert!(e.to_string().contains("is a directory"), "{e}");
+    assert!(
+        e.to_string().contains("pass another --out directory"),
+        "{e}"
+    );
 }
 
 #[test]
