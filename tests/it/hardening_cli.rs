@@ -290,3 +290,71 @@ fn scenario_messages_name_the_file_the_line_and_the_fix() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     snapshot!("scenario_binary", dir.path(), stderr(&o));
 }
+
+/// `baseline import -o existing.json` whose write cannot finish: the file
+/// size limit (RLIMIT_FSIZE) stands in for a full disk. With SIGXFSZ
+/// ignored the write fails (EFBIG); with its default action the process is
+/// killed mid-write, as by `kill -9`.
+#[cfg(target_os = "linux")]
+fn import_with_file_size_limit(dir: &Path, kill: bool) -> Output {
+    use std::os::unix::process::CommandExt;
+    let csv = super::baseline_import::fixture("wide-a.csv");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rumcheck"));
+    cmd.args(["baseline", "import"])
+        .arg(csv)
+        .args(["--format", "csv", "-o", "existing.json"])
+        .current_dir(dir);
+    // SAFETY: only async-signal-safe calls (setrlimit, signal) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: 20_000,
+                rlim_max: 20_000,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if !kill {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("the rumcheck binary runs")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_baseline_write_that_fails_midway_keeps_the_old_baseline_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = "{\"old\": \"baseline\"}\n";
+    std::fs::write(dir.path().join("existing.json"), old).unwrap();
+    let o = import_with_file_size_limit(dir.path(), false);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("could not write 'existing.json'"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("existing.json")).unwrap(),
+        old
+    );
+    // The temporary file is removed on failure.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_baseline_import_killed_midway_leaves_no_partial_file_under_the_final_name() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let old = "{\"old\": \"baseline\"}\n";
+    std::fs::write(dir.path().join("existing.json"), old).unwrap();
+    let o = import_with_file_size_limit(dir.path(), true);
+    assert_eq!(o.status.signal(), Some(libc::SIGXFSZ), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("existing.json")).unwrap(),
+        old
+    );
+}
