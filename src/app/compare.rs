@@ -141,7 +141,9 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
             inputs.push((flag, p));
         }
     }
-    manager.refuse_inputs(&inputs).map_err(Failure::usage)?;
+    manager
+        .refuse_inputs(&inputs, &[])
+        .map_err(Failure::usage)?;
     let candidate = read_samples(&options.candidate).map_err(Failure::usage)?;
     if candidate.is_empty() {
         return Err(Failure::usage(anyhow!(

@@ -6,7 +6,6 @@ use crate::cli::run::{BrowserArgs, DemoArgs, GateArgs, ReportArgs, RunArgs};
 use crate::demo::DemoKnobs;
 use crate::exit::Failure;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
-use crate::output;
 use crate::report::{LiveReports, ReportManager, github, inert};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
@@ -157,8 +156,9 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     Ok(finish(&outcome))
 }
 
-/// No output of the run may be one of its inputs: reports against every
-/// input file, and `--out DIR/samples.ndjson` against `--reference-samples`.
+/// No output of the run may be one of its inputs, or another output:
+/// reports and `--out DIR/samples.ndjson` (and the earlier samples kept
+/// beside it) against every input file and each other.
 fn refuse_overwriting_inputs(
     args: &RunArgs,
     manager: &ReportManager,
@@ -174,9 +174,11 @@ fn refuse_overwriting_inputs(
             inputs.push((flag, p));
         }
     }
-    manager.refuse_inputs(&inputs).map_err(Failure::usage)?;
     let samples = opts.out_dir.join("samples.ndjson");
-    output::refuse_overwriting_inputs(&[("--out", &samples)], &inputs).map_err(Failure::usage)
+    let previous = opts.out_dir.join("samples.previous.ndjson");
+    manager
+        .refuse_inputs(&inputs, &[("--out", &samples), ("--out", &previous)])
+        .map_err(Failure::usage)
 }
 
 fn announce(gate: &Gate) {

@@ -88,7 +88,8 @@ pub enum OutputError {
     },
     /// An output path is also one of the command's inputs.
     #[error(
-        "{flag} '{path}' is also the input {input_flag} '{input}'; writing it would destroy the input\n  hint: write the output to another file"
+        "{flag} '{path}' is also the input {input_flag} '{input}'; writing it would destroy the input\n  hint: {}",
+        if flag == "--out" { "pass another --out directory, or copy the input elsewhere first" } else { "write the output to another file" }
     )]
     OverwritesInput {
         /// The output flag.
@@ -99,6 +100,20 @@ pub enum OutputError {
         input_flag: String,
         /// The input path.
         input: String,
+    },
+    /// Two outputs of one command name the same file.
+    #[error(
+        "{flag} '{path}' and {other_flag} '{other}' are the same file; one would overwrite the other\n  hint: give each output its own file"
+    )]
+    SameOutput {
+        /// The later flag.
+        flag: String,
+        /// Its path.
+        path: String,
+        /// The earlier flag.
+        other_flag: String,
+        /// Its path.
+        other: String,
     },
     /// Another rumcheck process holds the output directory.
     #[error(
@@ -207,6 +222,28 @@ pub fn refuse_overwriting_inputs(
                     input: input.display().to_string(),
                 });
             }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses two outputs that are the same file, whether or not it exists
+/// yet (same directory, after resolving links, and same name).
+pub fn refuse_same_outputs(outputs: &[(&str, &Path)]) -> Result<(), OutputError> {
+    let key = |p: &Path| {
+        let file = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let dir =
+            std::fs::canonicalize(parent_of(&file)).unwrap_or_else(|_| parent_of(&file).into());
+        (dir, file.file_name().map(|n| n.to_os_string()))
+    };
+    for (i, (flag, path)) in outputs.iter().enumerate() {
+        if let Some((other_flag, other)) = outputs[..i].iter().find(|(_, o)| key(o) == key(path)) {
+            return Err(OutputError::SameOutput {
+                flag: flag.to_string(),
+                path: path.display().to_string(),
+                other_flag: other_flag.to_string(),
+                other: other.display().to_string(),
+            });
         }
     }
     Ok(())

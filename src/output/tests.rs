@@ -145,3 +145,17 @@ fn a_second_lock_on_a_directory_names_the_holder_and_the_first_is_shared_in_proc
     drop(first);
     assert!(lock::try_lock_for_tests(&other));
 }
+
+#[test]
+fn two_outputs_naming_one_file_are_refused_even_before_it_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("r.json");
+    let b = dir.path().join(".").join("r.json");
+    let e = refuse_same_outputs(&[("--json", &a), ("--html", &b)]).unwrap_err();
+    assert!(
+        e.to_string().contains("--html '") && e.to_string().contains("are the same file"),
+        "{e}"
+    );
+    let c = dir.path().join("r.html");
+    refuse_same_outputs(&[("--json", &a), ("--html", &c)]).unwrap();
+}

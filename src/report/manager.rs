@@ -84,13 +84,16 @@ impl ReportManager {
     }
 
     /// Refuses a report path that is also one of the command's inputs
-    /// (`(name, path)` pairs such as `("--reference", …)`).
-    pub fn refuse_inputs(&self, inputs: &[(&str, &Path)]) -> Result<(), ReportError> {
-        let outputs: Vec<(&str, &Path)> = self
-            .outputs
-            .iter()
-            .map(|(f, t)| (f.flag(), t.path()))
-            .collect();
+    /// (`(name, path)` pairs such as `("--reference", …)`), another report,
+    /// or one of the command's other outputs (`others`, e.g. the samples file).
+    pub fn refuse_inputs(
+        &self,
+        inputs: &[(&str, &Path)],
+        others: &[(&str, &Path)],
+    ) -> Result<(), ReportError> {
+        let mut outputs: Vec<(&str, &Path)> = others.to_vec();
+        outputs.extend(self.outputs.iter().map(|(f, t)| (f.flag(), t.path())));
+        crate::output::refuse_same_outputs(&outputs).map_err(ReportError::Output)?;
         crate::output::refuse_overwriting_inputs(&outputs, inputs).map_err(ReportError::Output)
     }
 

@@ -167,6 +167,50 @@ fn a_report_that_is_an_input_is_refused_and_the_input_kept() {
 }
 
 #[test]
+fn a_report_onto_the_samples_file_or_another_report_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario_in(dir.path());
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/samples.ndjson"), "earlier\n").unwrap();
+    let o = rumcheck(
+        dir.path(),
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "out",
+            "--json",
+            "out/samples.ndjson",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    snapshot!("run_report_onto_samples", dir.path(), stderr(&o));
+    let o = rumcheck(
+        dir.path(),
+        &["run", "s.toml", "--json", "r.json", "--html", "./r.json"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+    let o = rumcheck(
+        dir.path(),
+        &[
+            "run",
+            "s.toml",
+            "--out",
+            "out",
+            "--reference-samples",
+            "out/samples.ndjson",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    snapshot!("run_out_onto_reference", dir.path(), stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/samples.ndjson")).unwrap(),
+        "earlier\n"
+    );
+}
+
+#[test]
 fn a_baseline_import_onto_its_own_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let csv = "page,lcp\n/,1200\n";
