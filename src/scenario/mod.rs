@@ -161,7 +161,7 @@ fn hint_for(message: &str, key: Option<&str>) -> String {
 /// The key whose value starts at `offset`: the bare key before the `=` on
 /// that line, inside an inline table too (`{ engine = "tc" }` → `engine`).
 fn key_at(text: &str, offset: usize) -> Option<&str> {
-    let offset = offset.min(text.len());
+    let offset = char_floor(text, offset);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let before = text[line_start..offset].trim_end();
     let before = before.strip_suffix('=')?;
@@ -179,9 +179,19 @@ fn key_at(text: &str, offset: usize) -> Option<&str> {
     plain.then_some(key)
 }
 
+/// `offset` moved back to a character boundary within `text`, so slicing
+/// at a position the parser reported can never panic.
+fn char_floor(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = char_floor(text, offset);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -176,3 +176,27 @@ fn an_unknown_profile_preset_says_so_once_and_lists_the_presets() {
     );
     assert!(!e.contains("preset preset"), "{e}");
 }
+
+#[test]
+fn positions_inside_multibyte_characters_never_panic() {
+    let text = "name = \"é\"\nbase_url = \"ü\"\n";
+    for offset in 0..=text.len() + 2 {
+        let (line, column) = line_col(text, offset);
+        assert!(line >= 1 && column >= 1);
+        let _ = key_at(text, offset);
+    }
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the file holds, loading it gives a scenario or an error.
+        #[test]
+        fn on_any_text(tail in "(\\PC|[\\n\"'=\\[\\]{},])*") {
+            let _ = parse(&tail, Path::new("s.toml"));
+            let _ = parse(&format!("{BASE}{tail}"), Path::new("s.toml"));
+        }
+    }
+}
