@@ -61,6 +61,16 @@ impl Checker<'_> {
                     .at(&[Seg::Key("page"), Seg::Index(i), Seg::Key("name")]);
                 return Err(bad(at, "page name".into(), &page.name));
             }
+            if let Some(f) = page
+                .field_page
+                .as_deref()
+                .filter(|f| crate::report::inert::has_control(f))
+            {
+                let at = self
+                    .spans
+                    .at(&[Seg::Key("page"), Seg::Index(i), Seg::Key("field_page")]);
+                return Err(bad(at, format!("page {:?}: field_page", page.name), f));
+            }
             for (j, step) in page.steps.iter().enumerate() {
                 if let Step::Navigate(Navigate::Named { name, .. }) = step
                     && crate::report::inert::has_control(name)

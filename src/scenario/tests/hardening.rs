@@ -100,6 +100,11 @@ fn control_characters_in_names_are_refused_with_their_line() {
         "steps = [ { navigate = { path = \"/b\", name = \"b\\u001b[2J\" } } ]",
     ));
     assert!(e.contains("step name \"b\\u{1b}[2J\""), "{e}");
+    let e = err(&page("field_page = \"/p\\t\""));
+    assert!(
+        e.starts_with("s.toml:7:14: page \"home\": field_page \"/p\\t\""),
+        "{e}"
+    );
 }
 
 #[test]
