@@ -18,6 +18,7 @@ pub mod demo;
 pub mod exit;
 pub mod gate;
 pub mod metric;
+pub mod output;
 pub mod projection;
 pub mod report;
 pub mod run;

@@ -3,7 +3,7 @@
 //!
 //! Metrics that did not happen (no interaction → no INP) are absent, never 0.
 
-use crate::metric::Metric;
+use crate::metric::{Metric, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
@@ -221,15 +221,34 @@ pub enum SampleError {
     },
     /// A line is not a valid sample.
     #[error(
-        "{path}:{line}: not a rumcheck sample: {message}\n  hint: samples files are written by `rumcheck run` (one JSON object per line)"
+        "{path}:{line}, column {column}: not a rumcheck sample: {message}\n  hint: samples files are written by `rumcheck run` (one JSON object per line)"
     )]
     Parse {
         /// The file.
         path: String,
         /// 1-based line number.
         line: usize,
+        /// 1-based column in that line.
+        column: usize,
         /// What was wrong.
         message: String,
+    },
+    /// A metric value no visit can produce (negative, or beyond any
+    /// plausible visit): judging it would report nonsense.
+    #[error(
+        "{path}:{line}: metrics.{metric} = {value} is {reason}\n  hint: samples files are written by `rumcheck run`; fix or remove this line"
+    )]
+    Value {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The metric's field name.
+        metric: Metric,
+        /// The value, as written (exponent form when huge).
+        value: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A line comes from an incompatible version.
     #[error(
@@ -261,10 +280,26 @@ pub fn read_samples(path: &Path) -> Result<Vec<Sample>, SampleError> {
         if line.trim().is_empty() {
             continue;
         }
-        let sample: Sample = serde_json::from_str(&line).map_err(|e| SampleError::Parse {
+        let sample: Sample = serde_json::from_str(&line).map_err(|e| {
+            // serde_json counts lines within the string, always 1 here.
+            let text = e.to_string();
+            let message = text
+                .rsplit_once(" at line ")
+                .map_or(text.as_str(), |(what, _)| what)
+                .to_string();
+            SampleError::Parse {
+                path: shown.clone(),
+                line: i + 1,
+                column: e.column(),
+                message,
+            }
+        })?;
+        check_values(&sample).map_err(|(metric, value, reason)| SampleError::Value {
             path: shown.clone(),
             line: i + 1,
-            message: e.to_string(),
+            metric,
+            value: shown_value(value),
+            reason,
         })?;
         if sample.schema != SAMPLE_SCHEMA {
             return Err(SampleError::Schema {
@@ -276,6 +311,53 @@ pub fn read_samples(path: &Path) -> Result<Vec<Sample>, SampleError> {
         out.push(sample);
     }
     Ok(out)
+}
+
+/// The largest value of a metric any real visit produces, by unit: a day of
+/// milliseconds, a CLS of 1000, ten million of a count, a terabyte.
+pub fn plausible_max(metric: Metric) -> f64 {
+    match metric.unit() {
+        Unit::Millis => 86_400_000.0,
+        Unit::Score => 1_000.0,
+        Unit::Count => 10_000_000.0,
+        Unit::Bytes => 1e12,
+    }
+}
+
+/// Metric values must be finite, non-negative and plausible.
+fn check_values(sample: &Sample) -> Result<(), (Metric, f64, String)> {
+    for (&m, &v) in &sample.metrics {
+        if !v.is_finite() {
+            return Err((m, v, "not a finite number".into()));
+        }
+        if v < 0.0 {
+            return Err((m, v, "negative; no metric can be below 0".into()));
+        }
+        if v > plausible_max(m) {
+            return Err((
+                m,
+                v,
+                format!(
+                    "above {} (the most any visit can measure)",
+                    match m.unit() {
+                        Unit::Millis => "86400000 ms, a day",
+                        Unit::Score => "1000",
+                        Unit::Count => "10000000",
+                        Unit::Bytes => "1e12 bytes",
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn shown_value(v: f64) -> String {
+    if v.abs() >= 1e9 {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
 }
 
 /// Writes one sample as a line and flushes, so a crash keeps what was measured.
@@ -303,5 +385,78 @@ mod tests {
         assert_eq!(back, s);
         assert_eq!(back.metric(Metric::Inp), None);
         assert_eq!(back.metric(Metric::Lcp), Some(1234.5));
+    }
+
+    fn read(lines: &str) -> Result<Vec<Sample>, SampleError> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.ndjson");
+        std::fs::write(&f, lines).unwrap();
+        read_samples(&f).map_err(|e| match e {
+            SampleError::Parse {
+                path,
+                line,
+                column,
+                message,
+            } => SampleError::Parse {
+                path: path.replace(&*dir.path().to_string_lossy(), "DIR"),
+                line,
+                column,
+                message,
+            },
+            SampleError::Value {
+                path,
+                line,
+                metric,
+                value,
+                reason,
+            } => SampleError::Value {
+                path: path.replace(&*dir.path().to_string_lossy(), "DIR"),
+                line,
+                metric,
+                value,
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    const OK: &str = r#"{"run":0,"page":"home","url":"u","ok":true,"metrics":{"lcp":1200}}"#;
+
+    #[test]
+    fn negative_metric_values_are_refused_with_file_line_and_field() {
+        let text = format!("{OK}\n\n{}\n", OK.replace("1200", "-5"));
+        let e = read(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("DIR/c.ndjson:3: metrics.lcp = -5 is negative; no metric can be below 0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn absurd_metric_values_are_refused_and_shown_short() {
+        let e = read(&OK.replace("1200", "1e308")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("DIR/c.ndjson:1: metrics.lcp = 1e308 is above 86400000 ms"),
+            "{e}"
+        );
+        let e = read(&OK.replace(r#""lcp":1200"#, r#""cls":5000"#))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("metrics.cls = 5000 is above"), "{e}");
+        // Out of f64's range is a parse error, not an infinity.
+        assert!(read(&OK.replace("1200", "1e999")).is_err());
+        assert_eq!(read(&OK.replace("1200", "0")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_malformed_line_names_file_line_and_column_once() {
+        let e = read(&format!("{OK}\n{{x\n")).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "DIR/c.ndjson:2, column 2: not a rumcheck sample: key must be a string\n"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("at line 1"), "{e}");
     }
 }

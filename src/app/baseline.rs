@@ -7,6 +7,9 @@ use crate::baseline::{
 };
 use crate::cli::baseline::{BaselineCommand, FetchCruxArgs, ImportArgs, MergeArgs, ShowArgs};
 use crate::exit::{Failure, PASS};
+use crate::output::inert;
+use crate::output::{OutputTarget, refuse_overwriting_inputs};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Runs one `baseline` subcommand.
@@ -31,6 +34,7 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
     )
     .map_err(Failure::usage)?;
     opts.threads = args.threads;
+    check_output(&args.output, &args.files)?;
     let b = baseline::import_files(&args.files, &opts).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &b).map_err(Failure::usage)?;
     let (read, accepted) = b
@@ -45,9 +49,10 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
         args.output.display()
     );
     if b.provenance.sources.iter().any(|s| !s.rejected.is_empty()) {
+        // Rejection reasons quote the input's values: printed inert.
         eprintln!(
             "rejected: {}",
-            baseline::rejection_summary(&b.provenance.sources)
+            inert::message(&baseline::rejection_summary(&b.provenance.sources))
         );
     }
     Ok(PASS)
@@ -60,6 +65,7 @@ fn show(args: ShowArgs) -> Result<u8, Failure> {
 }
 
 fn merge(args: MergeArgs) -> Result<u8, Failure> {
+    check_output(&args.output, &args.files)?;
     let mut parts = Vec::new();
     for f in &args.files {
         parts.push(baseline::read_baseline(f).map_err(Failure::usage)?);
@@ -74,6 +80,13 @@ fn merge(args: MergeArgs) -> Result<u8, Failure> {
         args.output.display()
     );
     Ok(PASS)
+}
+
+/// `-o` must be replaceable and none of the inputs, before any input is read.
+fn check_output(output: &Path, inputs: &[PathBuf]) -> Result<(), Failure> {
+    OutputTarget::check("-o", output).map_err(Failure::usage)?;
+    let inputs: Vec<(&str, &Path)> = inputs.iter().map(|p| ("FILE", p.as_path())).collect();
+    refuse_overwriting_inputs(&[("-o", output)], &inputs).map_err(Failure::usage)
 }
 
 fn fetch_failure(e: FetchError) -> Failure {
@@ -106,8 +119,9 @@ fn fetch_options(args: &FetchCruxArgs) -> Result<FetchOptions, FetchError> {
 
 fn fetch_crux(args: FetchCruxArgs) -> Result<u8, Failure> {
     let opts = fetch_options(&args).map_err(fetch_failure)?;
+    check_output(&args.output, &[])?;
     super::with_runtime(|| async {
-        let fetched = fetch_from_crux(&opts, &mut |msg: &str| eprintln!("{msg}"))
+        let fetched = fetch_from_crux(&opts, &mut |msg: &str| eprintln!("{}", inert::message(msg)))
             .await
             .map_err(fetch_failure)?;
         report_fetch(&args, &opts, &fetched)

@@ -3,6 +3,7 @@
 use crate::calibrate::{self, CalibrateOptions};
 use crate::cli::CalibrateFieldArgs;
 use crate::exit::{self, Failure};
+use crate::output::{OutputTarget, refuse_overwriting_inputs};
 use crate::run::RunOptions;
 use anyhow::anyhow;
 
@@ -68,17 +69,14 @@ pub async fn main(args: CalibrateFieldArgs) -> Result<u8, Failure> {
     let options = CalibrateOptions::from_cli_arguments(&args)?;
     let scenario = crate::scenario::load(&args.scenario).map_err(Failure::usage)?;
     let baseline = crate::baseline::read_baseline(&args.baseline).map_err(Failure::usage)?;
-    check_output(&args.output)?;
+    let output = check_output(&args)?;
     let file = calibrate::calibrate(&scenario, &baseline, &options)
         .await
         .map_err(|e| Failure::of_kind(e.kind(), e))?;
     let text = serde_json::to_string_pretty(&file).map_err(Failure::infra)?;
-    std::fs::write(&args.output, text + "\n").map_err(|e| {
-        Failure::usage(anyhow!(
-            "cannot write '{}': {e}\n  hint: pass -o with a writable path",
-            args.output.display()
-        ))
-    })?;
+    output
+        .write((text + "\n").as_bytes())
+        .map_err(Failure::usage)?;
     print!("{}", calibrate::render(&file));
     println!(
         "\nwrote {} ({} page × profile entries); use it with `calibration = \"{}\"` in a [[profile]] or `rumcheck run --calibration {}`",
@@ -90,20 +88,14 @@ pub async fn main(args: CalibrateFieldArgs) -> Result<u8, Failure> {
     Ok(exit::PASS)
 }
 
-/// The output's directory must exist before any browser starts.
-fn check_output(path: &std::path::Path) -> Result<(), Failure> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if dir.is_some_and(|d| !d.is_dir()) {
-        return Err(Failure::usage(anyhow!(
-            "-o {}: the directory does not exist\n  hint: create it or pass another path",
-            path.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(Failure::usage(anyhow!(
-            "-o {}: is a directory\n  hint: pass a file name such as calibration.json",
-            path.display()
-        )));
-    }
-    Ok(())
+/// `-o` must be replaceable, and neither the scenario nor the baseline,
+/// before any browser starts.
+fn check_output(args: &CalibrateFieldArgs) -> Result<OutputTarget, Failure> {
+    let target = OutputTarget::check("-o", &args.output).map_err(Failure::usage)?;
+    refuse_overwriting_inputs(
+        &[("-o", &args.output)],
+        &[("SCENARIO", &args.scenario), ("--baseline", &args.baseline)],
+    )
+    .map_err(Failure::usage)?;
+    Ok(target)
 }

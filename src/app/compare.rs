@@ -11,7 +11,7 @@ use crate::sample::{Variant, read_samples};
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
 use anyhow::anyhow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `compare`'s arguments, checked.
 #[derive(Debug)]
@@ -41,10 +41,7 @@ impl CompareOptions {
             field_tolerance: args.field_tolerance,
             ..VerdictOptions::default()
         };
-        for t in &args.threshold {
-            let (metric, threshold) = verdict::parse_threshold(t).map_err(Failure::usage)?;
-            verdict.thresholds.insert(metric, threshold);
-        }
+        super::insert_thresholds(&mut verdict, &args.threshold)?;
         if !args.metrics.is_empty() {
             verdict.metrics = args
                 .metrics
@@ -94,6 +91,7 @@ impl CompareOptions {
 }
 
 fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
+    use crate::throttle::profile::{CONNECTIONS, FORM_FACTORS};
     let hint = "write PROFILE=FORM_FACTOR[/CONNECTION], e.g. mobile=phone/4g";
     let (profile, rest) = text
         .split_once('=')
@@ -104,11 +102,24 @@ fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
     if parts.next().is_some() || profile.trim().is_empty() {
         return Err(anyhow!("invalid --segment '{text}'; {hint}"));
     }
+    // Baselines only hold these values; any other never matches a segment.
+    for (what, value, valid) in [
+        ("form factor", &form_factor, FORM_FACTORS),
+        ("connection", &connection, CONNECTIONS),
+    ] {
+        if let Some(v) = value
+            && !valid.split(", ").any(|x| x.eq_ignore_ascii_case(v))
+        {
+            return Err(anyhow!(
+                "invalid --segment '{text}': {what} '{v}' is not one of {valid}; {hint}"
+            ));
+        }
+    }
     Ok((
         profile.trim().to_string(),
         SegmentKey {
-            form_factor,
-            connection,
+            form_factor: form_factor.map(|v| v.to_ascii_lowercase()),
+            connection: connection.map(|v| v.to_ascii_lowercase()),
             ..SegmentKey::default()
         },
     ))
@@ -118,6 +129,20 @@ fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
 pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     let options = CompareOptions::from_cli_arguments(&args)?;
     let manager = super::run::report_manager(&args.reports)?;
+    let mut inputs: Vec<(&str, &Path)> = vec![("CANDIDATE", &options.candidate)];
+    for (flag, path) in [
+        ("--reference", &options.reference),
+        ("--baseline", &options.baseline),
+        ("--scenario", &args.scenario),
+        ("--calibration", &args.calibration),
+    ] {
+        if let Some(p) = path {
+            inputs.push((flag, p));
+        }
+    }
+    manager
+        .refuse_inputs(&inputs, &[])
+        .map_err(Failure::usage)?;
     let candidate = read_samples(&options.candidate).map_err(Failure::usage)?;
     if candidate.is_empty() {
         return Err(Failure::usage(anyhow!(

@@ -2,8 +2,8 @@
 
 use crate::cli::InitArgs;
 use crate::exit::{self, Failure};
-use anyhow::Context;
 
+/// Runs `rumcheck init`.
 pub fn main(args: InitArgs) -> Result<u8, Failure> {
     let text = crate::scenario::starter(&args.url).map_err(Failure::usage)?;
     if args.output.exists() && !args.force {
@@ -12,9 +12,7 @@ pub fn main(args: InitArgs) -> Result<u8, Failure> {
             args.output.display()
         )));
     }
-    std::fs::write(&args.output, text)
-        .with_context(|| format!("cannot write '{}'", args.output.display()))
-        .map_err(Failure::usage)?;
+    crate::output::write_file("--output", &args.output, text.as_bytes()).map_err(Failure::usage)?;
     let file = args.output.display();
     println!("wrote {file}\n\nnext:");
     println!(

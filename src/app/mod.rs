@@ -28,10 +28,34 @@ pub fn main(cli: Cli) -> u8 {
     match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // Errors quote pages, URLs and file contents: no raw controls,
+            // and no line that GitHub Actions would run as a command.
+            eprintln!(
+                "error: {}",
+                crate::output::inert::message(&failure.to_string())
+            );
             failure.code
         }
     }
+}
+
+/// Parses `--threshold METRIC=AMOUNT` flags into `options`; a metric given
+/// twice is an error, since only one of the two could apply.
+fn insert_thresholds(
+    options: &mut crate::verdict::VerdictOptions,
+    flags: &[String],
+) -> Result<(), Failure> {
+    let mut given: std::collections::BTreeMap<crate::metric::Metric, &str> = Default::default();
+    for t in flags {
+        let (metric, threshold) = crate::verdict::parse_threshold(t).map_err(Failure::usage)?;
+        if let Some(first) = given.insert(metric, t) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--threshold {t:?}: {metric} already has a threshold (--threshold {first:?})\n  hint: give each metric one --threshold"
+            )));
+        }
+        options.thresholds.insert(metric, threshold);
+    }
+    Ok(())
 }
 
 /// Builds the tokio runtime only for commands that drive browsers.

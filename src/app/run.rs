@@ -7,10 +7,12 @@ use crate::demo::DemoKnobs;
 use crate::exit::Failure;
 use crate::gate::LiveReports;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
+use crate::output::inert;
 use crate::report::{ReportManager, github};
 use crate::run::{self, RunError, RunOptions};
 use crate::scenario;
-use crate::verdict::{self, VerdictOptions};
+use crate::verdict::VerdictOptions;
+use std::path::Path;
 
 impl RunOptions {
     /// Validates the browser and output flags.
@@ -26,8 +28,8 @@ impl RunOptions {
             })
             .transpose()
             .map_err(Failure::usage)?;
-        if args.concurrency == 0 {
-            return Err(Failure::usage(RunError::Concurrency));
+        if !(1..=run::MAX_CONCURRENCY).contains(&args.concurrency) {
+            return Err(Failure::usage(RunError::Concurrency(args.concurrency)));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         if args.concurrency > cores {
@@ -56,10 +58,7 @@ impl VerdictOptions {
             alpha: args.alpha,
             ..VerdictOptions::default()
         };
-        for t in &args.threshold {
-            let (metric, threshold) = verdict::parse_threshold(t).map_err(Failure::usage)?;
-            options.thresholds.insert(metric, threshold);
-        }
+        super::insert_thresholds(&mut options, &args.threshold)?;
         options.validate().map_err(Failure::usage)?;
         Ok(options)
     }
@@ -128,6 +127,7 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
     let manager = report_manager(&args.reports)?;
+    refuse_overwriting_inputs(&args, &manager, &opts)?;
     let quiet = opts.quiet;
     let mut gate = Gate::from_scenario(scenario)
         .verdict_options(verdict)
@@ -154,11 +154,36 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     Ok(finish(&outcome))
 }
 
+/// No output of the run may be one of its inputs, or another output:
+/// reports and `--out DIR/samples.ndjson` (and the earlier samples kept
+/// beside it) against every input file and each other.
+fn refuse_overwriting_inputs(
+    args: &RunArgs,
+    manager: &ReportManager,
+    opts: &RunOptions,
+) -> Result<(), Failure> {
+    let mut inputs: Vec<(&str, &Path)> = vec![("SCENARIO", &args.scenario)];
+    for (flag, path) in [
+        ("--baseline", &args.baseline),
+        ("--reference-samples", &args.reference_samples),
+        ("--calibration", &args.calibration),
+    ] {
+        if let Some(p) = path {
+            inputs.push((flag, p));
+        }
+    }
+    let samples = opts.out_dir.join("samples.ndjson");
+    let previous = opts.out_dir.join("samples.previous.ndjson");
+    manager
+        .refuse_inputs(&inputs, &[("--out", &samples), ("--out", &previous)])
+        .map_err(Failure::usage)
+}
+
 fn announce(gate: &Gate) {
     let s = gate.scenario();
     eprintln!(
         "rumcheck: {} — {} page(s) × {} profile(s) on {}",
-        s.scenario.name,
+        inert::terminal(&s.scenario.name),
         s.scenario.pages.len(),
         s.scenario.profiles.len(),
         s.base_url
@@ -167,7 +192,7 @@ fn announce(gate: &Gate) {
 
 /// Prints the summary and the verdict, and returns the exit code.
 fn finish(outcome: &GateOutcome) -> u8 {
-    println!("{}", run::summary::render(&outcome.samples));
+    println!("{}", crate::report::summary::render(&outcome.samples));
     println!(
         "browser: {}\nsamples: {} ({} runs per page and profile)",
         outcome.browser,
@@ -187,7 +212,7 @@ fn finish(outcome: &GateOutcome) -> u8 {
     if outcome.verdict.is_none() && !missing.is_empty() {
         eprintln!(
             "error: no valid visit of page(s) {}; see the failures above",
-            missing.join(", ")
+            inert::terminal(&missing.join(", "))
         );
     }
     outcome.exit_code()

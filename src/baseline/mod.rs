@@ -254,12 +254,13 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
     serde_json::from_value(v).map_err(|e| err(format!("not a rumcheck baseline: {e}")))
 }
 
-/// Writes a baseline as pretty JSON.
+/// Writes a baseline as pretty JSON (see [`crate::output`]).
 pub fn write_baseline(path: &Path, b: &Baseline) -> Result<(), ImportError> {
     let err = |message: String| ImportError::Baseline {
         file: path.display().to_string(),
         message,
     };
     let json = serde_json::to_vec_pretty(b).map_err(|e| err(format!("cannot serialise: {e}")))?;
-    std::fs::write(path, json).map_err(|e| err(format!("cannot write: {e}")))
+    // Replaced only by a complete file; devices and FIFOs are refused.
+    crate::output::write_file("-o", path, &json).map_err(|e| err(e.to_string()))
 }

@@ -130,15 +130,15 @@ async fn quick_calibration(
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), GateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .and_then(|()| {
-            let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-            std::fs::write(path, text)
+    let io = |source| {
+        GateError::Run(crate::run::RunError::Output {
+            path: path.to_path_buf(),
+            source,
         })
-        .map_err(|source| {
-            GateError::Run(crate::run::RunError::Output {
-                path: path.to_path_buf(),
-                source,
-            })
-        })
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let text = serde_json::to_vec_pretty(value).map_err(|e| io(std::io::Error::other(e)))?;
+    // Replaced only by a complete file, like every output.
+    crate::output::write_file("--out", path, &text)
+        .map_err(|e| GateError::Run(crate::run::RunError::Out(e)))
 }

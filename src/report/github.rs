@@ -6,6 +6,7 @@ use super::ReportError;
 use super::markdown;
 use super::results::{OutcomeKind, Results};
 use super::text::numbers;
+use crate::output::inert;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -62,10 +63,12 @@ pub fn annotations(results: &Results) -> String {
             c.against
         );
         let message = format!("{}\n{}", c.reason, numbers(c));
+        // Values come from pages and files: controls (ESC…) are escaped
+        // visibly first, then the workflow-command escapes apply.
         out.push_str(&format!(
             "::{level} title={}::{}\n",
-            escape_property(&title),
-            escape_data(&message)
+            escape_property(&inert::terminal(&title)),
+            escape_data(&inert::message(&message))
         ));
     }
     out
@@ -91,6 +94,16 @@ mod tests {
     fn escapes_follow_the_workflow_command_rules() {
         assert_eq!(escape_data("50% a\r\nb"), "50%25 a%0D%0Ab");
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn hostile_values_stay_inside_one_escaped_annotation() {
+        let title = inert::terminal("rumcheck: x\n::error::pwn\x1b]0;t\x07");
+        let data = escape_data(&inert::message("a\r\n::warning::b\x1b[2J"));
+        let line = format!("::error title={}::{data}", escape_property(&title));
+        assert!(!line.contains(['\n', '\r', '\x1b', '\x07']), "{line}");
+        // The title cannot end early: its colons are escaped.
+        assert!(!escape_property(&title).contains(':'), "{line}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Output files: validated before the run, rewritten after every batch.
 
 use super::{ReportError, ReportInput, Reporter};
-use std::io::Write;
+use crate::output::{OutputError, OutputTarget};
 use std::path::{Path, PathBuf};
 
 /// An output format.
@@ -52,14 +52,15 @@ impl Format {
 /// The requested report files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReportManager {
-    outputs: Vec<(Format, PathBuf)>,
+    outputs: Vec<(Format, OutputTarget)>,
 }
 
 impl ReportManager {
     /// Validates the `--json`, `--junit`, `--markdown` and `--html` paths:
-    /// each one's directory must exist and the file must be writable. Nothing
-    /// is created or truncated here, so the CLI can exit 2 before a browser
-    /// starts and leave no files behind.
+    /// each must be a regular file (or a link to one) or not exist yet, and
+    /// its directory must accept a new file. Nothing is created or truncated
+    /// here, so the CLI can exit 2 before a browser starts and leave no files
+    /// behind.
     pub fn from_cli_arguments(
         json: Option<&Path>,
         junit: Option<&Path>,
@@ -74,11 +75,26 @@ impl ReportManager {
             (Format::Html, html),
         ] {
             if let Some(path) = path {
-                check_writable(format, path)?;
-                outputs.push((format, path.to_path_buf()));
+                let target = OutputTarget::check(format.flag(), path)
+                    .map_err(|e| report_error(format, e))?;
+                outputs.push((format, target));
             }
         }
         Ok(ReportManager { outputs })
+    }
+
+    /// Refuses a report path that is also one of the command's inputs
+    /// (`(name, path)` pairs such as `("--reference", …)`), another report,
+    /// or one of the command's other outputs (`others`, e.g. the samples file).
+    pub fn refuse_inputs(
+        &self,
+        inputs: &[(&str, &Path)],
+        others: &[(&str, &Path)],
+    ) -> Result<(), ReportError> {
+        let mut outputs: Vec<(&str, &Path)> = others.to_vec();
+        outputs.extend(self.outputs.iter().map(|(f, t)| (f.flag(), t.path())));
+        crate::output::refuse_same_outputs(&outputs).map_err(ReportError::Output)?;
+        crate::output::refuse_overwriting_inputs(&outputs, inputs).map_err(ReportError::Output)
     }
 
     /// Whether no report was requested.
@@ -87,22 +103,25 @@ impl ReportManager {
     }
 
     /// The requested outputs in flag order.
-    pub fn outputs(&self) -> &[(Format, PathBuf)] {
-        &self.outputs
+    pub fn outputs(&self) -> Vec<(Format, PathBuf)> {
+        self.outputs
+            .iter()
+            .map(|(f, t)| (*f, t.path().to_path_buf()))
+            .collect()
     }
 
     /// Renders and writes every requested report. Each file is replaced
-    /// atomically (temporary file in the same directory, then rename), so a
-    /// crash mid-write leaves the previous complete version. Call it after
-    /// every batch and once at the end. All files are attempted; the first
-    /// error is returned.
+    /// only by a complete new one ([`OutputTarget::write`]), so a crash or
+    /// a full disk mid-write leaves the previous complete version. Call it
+    /// after every batch and once at the end. All files are attempted; the
+    /// first error is returned.
     pub fn write_all(&self, input: &ReportInput<'_>) -> Result<(), ReportError> {
         let mut first_error = None;
-        for (format, path) in &self.outputs {
+        for (format, target) in &self.outputs {
             let result = format
                 .reporter()
                 .render(input)
-                .and_then(|bytes| write_atomically(path, &bytes));
+                .and_then(|bytes| target.write(&bytes).map_err(|e| report_error(*format, e)));
             if let Err(e) = result {
                 first_error.get_or_insert(e);
             }
@@ -111,63 +130,27 @@ impl ReportManager {
     }
 }
 
-fn parent_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-fn check_writable(format: Format, path: &Path) -> Result<(), ReportError> {
-    let flag = format.flag().to_string();
-    let shown = path.display().to_string();
-    if path.is_dir() {
-        return Err(ReportError::IsDirectory {
+/// The report module's own variants where they say the same thing (callers
+/// match on them); the rest as they are.
+fn report_error(format: Format, e: OutputError) -> ReportError {
+    match e {
+        OutputError::MissingDirectory { flag, path, dir } => {
+            ReportError::MissingDirectory { flag, path, dir }
+        }
+        OutputError::NotWritable { flag, path, source } => {
+            ReportError::NotWritable { flag, path, source }
+        }
+        OutputError::NotAFile {
             flag,
-            path: shown,
+            path,
+            kind: "a directory",
+            ..
+        } => ReportError::IsDirectory {
+            flag,
+            path,
             ext: format.extension().into(),
-        });
+        },
+        OutputError::Write { path, source } => ReportError::Write { path, source },
+        other => ReportError::Output(other),
     }
-    let dir = parent_of(path);
-    if !dir.is_dir() {
-        return Err(ReportError::MissingDirectory {
-            flag,
-            path: shown,
-            dir: dir.display().to_string(),
-        });
-    }
-    let not_writable = |source| ReportError::NotWritable {
-        flag: flag.clone(),
-        path: shown.clone(),
-        source,
-    };
-    if path.exists() {
-        // Opening for writing without truncating proves we may replace it.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map_err(not_writable)?;
-    }
-    // The atomic replace needs a temporary file next to the target.
-    tempfile::NamedTempFile::new_in(dir).map_err(not_writable)?;
-    Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(parent_of(path)).map_err(err)?;
-    // Temporary files are private (0600); a report is for everyone who can read the directory.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file().set_permissions(mode).map_err(err)?;
-    }
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_data().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
 }

@@ -3,7 +3,7 @@
 //! comparison in a collapsed table.
 
 use super::results::{ComparisonRecord, OutcomeKind, Results, Status};
-use super::text::{change, one_line, p, value};
+use super::text::{change, p, value};
 use super::{ReportError, ReportInput, Reporter};
 use crate::metric::Metric;
 use std::fmt::Write;
@@ -19,9 +19,10 @@ impl Reporter for MarkdownReporter {
 }
 
 /// Makes a string safe in a table cell: no HTML (GitHub renders it), no
-/// pipes or line breaks that would end the cell, no backticks.
+/// pipes or line breaks that would end the cell, no backticks, no raw
+/// control characters (ESC…), never a line starting with `::`.
 pub(crate) fn cell(s: &str) -> String {
-    html_escape::encode_text(&one_line(s))
+    html_escape::encode_text(&crate::output::inert::markdown_line(s))
         .replace('|', "\\|")
         .replace('`', "'")
 }

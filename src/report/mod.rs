@@ -8,11 +8,13 @@
 
 pub mod github;
 pub mod html;
+
 pub mod json;
 pub mod junit;
 mod manager;
 pub mod markdown;
 mod results;
+pub mod summary;
 pub mod terminal;
 mod text;
 
@@ -115,6 +117,9 @@ pub enum ReportError {
         /// Underlying error.
         source: std::io::Error,
     },
+    /// The output is not a regular file, or is one of the inputs.
+    #[error(transparent)]
+    Output(crate::output::OutputError),
     /// A results file could not be read.
     #[error("cannot read results file '{path}': {source}")]
     Read {

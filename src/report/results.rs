@@ -15,9 +15,9 @@ pub use verdict::{
 };
 
 use super::ReportError;
+use super::summary::{GroupKey, summarize};
 use crate::baseline::SegmentKey;
 use crate::metric::Metric;
-use crate::run::summary::{GroupKey, summarize};
 use crate::sample::{Sample, Variant};
 use crate::verdict::GateResult;
 use serde::{Deserialize, Serialize};
@@ -132,7 +132,7 @@ pub struct GroupResult {
     pub metrics: BTreeMap<Metric, Summary>,
 }
 
-/// n and nearest-rank percentiles of one metric (see `run::summary`).
+/// n and nearest-rank percentiles of one metric (see `report::summary`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Visits where the metric happened.

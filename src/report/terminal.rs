@@ -8,6 +8,7 @@
 use super::results::{ComparisonRecord, OutcomeKind, Results, Status};
 use super::text::{is_share, percent};
 use crate::metric::Metric;
+use crate::output::inert::terminal as inert;
 use crate::verdict::Against;
 use std::fmt::Write;
 use std::io::IsTerminal;
@@ -105,8 +106,8 @@ pub fn render(results: &Results, color: bool) -> String {
         .map(|c| {
             let share = is_share(c);
             [
-                c.page.clone(),
-                c.profile.clone(),
+                inert(&c.page).into_owned(),
+                inert(&c.profile).into_owned(),
                 c.metric.to_string(),
                 match c.against {
                     Against::Reference => "reference".into(),
@@ -164,10 +165,13 @@ pub fn render(results: &Results, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "{tag} {} [{}] {}: {}",
-                c.page, c.profile, c.metric, c.reason
+                inert(&c.page),
+                inert(&c.profile),
+                c.metric,
+                inert(&c.reason)
             );
             for n in &c.notes {
-                let _ = writeln!(out, "  note: {n}");
+                let _ = writeln!(out, "  note: {}", inert(n));
             }
         }
     }
@@ -183,14 +187,14 @@ pub fn render(results: &Results, color: bool) -> String {
                 out,
                 "{} {} [{}] {}: {} of {} visits failed{}",
                 if p.enough { "note:" } else { "INCONCLUSIVE" },
-                p.page,
-                p.profile,
+                inert(&p.page),
+                inert(&p.profile),
                 p.variant,
                 p.failed,
                 p.valid + p.failed,
                 p.first_error
                     .as_ref()
-                    .map(|e| format!(" (first error: {e})"))
+                    .map(|e| format!(" (first error: {})", inert(e)))
                     .unwrap_or_default()
             );
         }
@@ -198,7 +202,7 @@ pub fn render(results: &Results, color: bool) -> String {
     if !gate.notes.is_empty() {
         out.push('\n');
         for n in &gate.notes {
-            let _ = writeln!(out, "note: {n}");
+            let _ = writeln!(out, "note: {}", inert(n));
         }
     }
     out.push('\n');

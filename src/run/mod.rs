@@ -4,7 +4,6 @@
 pub mod calibrate;
 pub mod plan;
 mod steps;
-pub mod summary;
 mod visit;
 
 pub use plan::{Job, SessionSetup, TierSlot};
@@ -13,6 +12,8 @@ pub use visit::now_rfc3339;
 
 use crate::browser::{Browser, BrowserError, BrowserOptions};
 use crate::collect::RumAgent;
+use crate::output::inert;
+use crate::output::{DirLock, OutputError, OutputTarget};
 use crate::sample::{Sample, write_sample};
 use crate::scenario::LoadedScenario;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -51,36 +52,53 @@ pub enum RunError {
         /// Why.
         source: std::io::Error,
     },
-    /// `--concurrency 0`.
-    #[error("--concurrency must be at least 1")]
-    Concurrency,
+    /// `--concurrency` outside 1..=[`MAX_CONCURRENCY`].
+    #[error(
+        "--concurrency {0}: expected 1 to {MAX_CONCURRENCY} browsers at once\n  hint: each browser needs about a CPU core; start with the number of cores"
+    )]
+    Concurrency(usize),
+    /// The output directory is locked by another run, or the file is not a regular file.
+    #[error(transparent)]
+    Out(#[from] OutputError),
 }
+
+/// The most browsers one run starts at once: each is a process tree of
+/// several hundred MB, and a Selenium Grid rarely offers more sessions.
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// Appends samples to `DIR/samples.ndjson`, flushing each line so a crash
 /// or Ctrl-C keeps everything measured so far.
+///
+/// Creating a sink locks `DIR` for this process ([`DirLock`]) and checks the
+/// file, but writes nothing: an earlier run's file is moved to
+/// `samples.previous.ndjson` only when the first new sample arrives, so a
+/// run that fails to start (no chromedriver) leaves it as it was.
 pub struct SampleSink {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: Option<BufWriter<File>>,
+    _lock: DirLock,
 }
 
 impl SampleSink {
-    /// Creates (truncates) `dir/samples.ndjson`, creating `dir` if needed.
+    /// Prepares `dir/samples.ndjson`, creating `dir` if needed.
     pub fn create(dir: &Path) -> Result<Self, RunError> {
         Self::create_named(dir, "samples.ndjson")
     }
 
-    /// Creates (truncates) `dir/name`, creating `dir` if needed.
+    /// Prepares `dir/name`, creating `dir` if needed, and locks `dir`.
     pub fn create_named(dir: &Path, name: &str) -> Result<Self, RunError> {
-        let fail = |path: &Path, source| RunError::Output {
-            path: path.to_path_buf(),
+        std::fs::create_dir_all(dir).map_err(|source| RunError::Output {
+            path: dir.to_path_buf(),
             source,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+        })?;
+        let lock = DirLock::acquire(dir)?;
         let path = dir.join(name);
-        let file = File::create(&path).map_err(|e| fail(&path, e))?;
+        // Refuses a device, FIFO or directory in the file's place.
+        OutputTarget::check("--out", &path)?;
         Ok(SampleSink {
             path,
-            out: BufWriter::new(file),
+            out: None,
+            _lock: lock,
         })
     }
 
@@ -89,8 +107,41 @@ impl SampleSink {
         &self.path
     }
 
+    /// The name an earlier run's file is kept under: `samples.previous.ndjson`.
+    pub fn previous_path(&self) -> PathBuf {
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let name = match self.path.extension() {
+            Some(ext) => format!("{stem}.previous.{}", ext.to_string_lossy()),
+            None => format!("{stem}.previous"),
+        };
+        self.path.with_file_name(name)
+    }
+
+    /// Opens the file on the first sample, keeping a non-empty earlier one.
+    fn open(&mut self) -> Result<&mut BufWriter<File>, RunError> {
+        if self.out.is_none() {
+            let fail = |source| RunError::Output {
+                path: self.path.clone(),
+                source,
+            };
+            if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0) {
+                let previous = self.previous_path();
+                std::fs::rename(&self.path, &previous).map_err(fail)?;
+                eprintln!(
+                    "note: kept the earlier samples as '{}'; this run writes '{}'",
+                    previous.display(),
+                    self.path.display()
+                );
+            }
+            let file = File::create(&self.path).map_err(fail)?;
+            self.out = Some(BufWriter::new(file));
+        }
+        Ok(self.out.as_mut().expect("opened above"))
+    }
+
     fn write(&mut self, sample: &Sample) -> Result<(), RunError> {
-        write_sample(&mut self.out, sample).map_err(|source| RunError::Output {
+        let out = self.open()?;
+        write_sample(out, sample).map_err(|source| RunError::Output {
             path: self.path.clone(),
             source,
         })
@@ -115,8 +166,8 @@ pub struct Batch {
 impl Runner {
     /// Starts the browser source (spawns chromedriver, or checks `--webdriver`).
     pub async fn start(opts: RunOptions) -> Result<Runner, RunError> {
-        if opts.concurrency == 0 {
-            return Err(RunError::Concurrency);
+        if !(1..=MAX_CONCURRENCY).contains(&opts.concurrency) {
+            return Err(RunError::Concurrency(opts.concurrency));
         }
         let browser = Browser::start(&opts.browser).await?;
         let interrupted = Arc::new(AtomicBool::new(false));
@@ -197,11 +248,11 @@ impl Runner {
                     bar.suspend(|| {
                         eprintln!(
                             "visit failed: {} run {} ({}, attempt {}): {}",
-                            sample.page,
+                            inert::terminal(&sample.page),
                             sample.run,
-                            sample.profile,
+                            inert::terminal(&sample.profile),
                             sample.attempts,
-                            sample.error.as_deref().unwrap_or("")
+                            inert::terminal(sample.error.as_deref().unwrap_or(""))
                         )
                     });
                 }
@@ -274,3 +325,6 @@ fn progress(len: u64, quiet: bool) -> ProgressBar {
     );
     bar
 }
+
+#[cfg(test)]
+mod sink_tests;

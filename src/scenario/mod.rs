@@ -1,9 +1,13 @@
 //! Scenario files: the TOML model, loading with file:line:column errors,
 //! validation, and command-line overrides.
 
+mod checks;
+mod locate;
 mod model;
 mod selector;
 mod starter;
+
+pub use checks::{MAX_CPU_SLOWDOWN, MAX_VIEWPORT};
 
 pub use model::*;
 pub use starter::starter;
@@ -22,6 +26,18 @@ pub enum ScenarioError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The file is not text (a binary or a file in another encoding).
+    #[error(
+        "'{path}' is not a text TOML file: byte {offset} is {what}\n  hint: pass the scenario's .toml file (UTF-8 text); example scenarios live in scenarios/"
+    )]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// 0-based offset of the first offending byte.
+        offset: usize,
+        /// `not UTF-8` or `a NUL byte`.
+        what: &'static str,
     },
     /// The file is not valid TOML, or does not fit the scenario model.
     #[error("{path}:{line}:{column}: {message}\n  hint: {hint}")]
@@ -81,10 +97,21 @@ const GENERIC_HINT: &str =
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    let not_text = |offset, what| ScenarioError::NotText {
+        path: path.to_path_buf(),
+        offset,
+        what,
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|e| not_text(e.utf8_error().valid_up_to(), "not UTF-8"))?;
+    // Valid UTF-8 with NUL bytes is a binary too (TOML forbids them).
+    if let Some(offset) = text.bytes().position(|b| b == 0) {
+        return Err(not_text(offset, "a NUL byte"));
+    }
     parse(&text, path)
 }
 
@@ -99,16 +126,27 @@ pub fn parse(text: &str, path: &Path) -> Result<LoadedScenario, ScenarioError> {
             path: path.to_path_buf(),
             line,
             column,
-            hint: hint_for(&message),
+            hint: hint_for(&message, key_at(text, offset)),
             message,
         }
     })?;
     validate(scenario, text, path)
 }
 
-fn hint_for(message: &str) -> String {
+const STEP_HINT: &str = "a step is one of { wait_for = \"css\" }, { click = \"css\" }, { wait_ms = 500 }, { type = { selector = \"css\", text = \"…\" } }, { scroll = 600 }, { press = \"Enter\" }, { navigate = \"/path\" }";
+
+fn hint_for(message: &str, key: Option<&str>) -> String {
     if message.contains("unknown variant") {
-        "a step is one of { wait_for = \"css\" }, { click = \"css\" }, { wait_ms = 500 }, { type = { selector = \"css\", text = \"…\" } }, { scroll = 600 }, { press = \"Enter\" }, { navigate = \"/path\" }".into()
+        // The step list only helps when the value is a step.
+        let expected = message.split_once("expected ").map(|(_, e)| e.trim());
+        match (key, expected) {
+            (_, Some(e)) if e.contains("`wait_for`") => STEP_HINT.into(),
+            (Some(key), Some(e)) => {
+                let values = e.trim_start_matches("one of ");
+                format!("`{key}` takes {values}")
+            }
+            _ => format!("use one of the values listed above; {GENERIC_HINT}"),
+        }
     } else if message.contains("unknown field") {
         format!("remove or rename the key; {GENERIC_HINT}")
     } else if message.contains("missing field") {
@@ -120,26 +158,44 @@ fn hint_for(message: &str) -> String {
     }
 }
 
+/// The key whose value starts at `offset`: the bare key before the `=` on
+/// that line, inside an inline table too (`{ engine = "tc" }` → `engine`).
+fn key_at(text: &str, offset: usize) -> Option<&str> {
+    let offset = char_floor(text, offset);
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = text[line_start..offset].trim_end();
+    let before = before.strip_suffix('=')?;
+    let key = before
+        .rsplit(['{', ',', '['])
+        .next()?
+        .trim()
+        .rsplit('.')
+        .next()?
+        .trim_matches(['"', '\'', ' ']);
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then_some(key)
+}
+
+/// `offset` moved back to a character boundary within `text`, so slicing
+/// at a position the parser reported can never panic.
+fn char_floor(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = char_floor(text, offset);
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
-}
-
-/// Where a value first appears in the file (best effort: validation runs
-/// after parsing, so positions are found by searching for the quoted value).
-fn locate(text: &str, needle: &str) -> (usize, usize) {
-    [
-        format!("\"{needle}\""),
-        format!("'{needle}'"),
-        needle.to_string(),
-    ]
-    .iter()
-    .find_map(|n| text.find(n.as_str()))
-    .map_or((1, 1), |off| line_col(text, off))
 }
 
 fn validate(
@@ -147,47 +203,46 @@ fn validate(
     text: &str,
     path: &Path,
 ) -> Result<LoadedScenario, ScenarioError> {
-    let invalid = |needle: &str, message: String, hint: &str| {
-        let (line, column) = locate(text, needle);
-        ScenarioError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-            hint: hint.to_string(),
-        }
+    use locate::Seg::{Index, Key};
+    let check = checks::Checker {
+        path,
+        spans: locate::Spans::new(text),
     };
+    let at = |p: &[locate::Seg<'_>]| check.spans.at(p);
     let base_url = parse_base_url(&scenario.base_url).map_err(|m| {
-        invalid(
-            &scenario.base_url,
+        check.error(
+            at(&[Key("base_url")]),
             format!("base_url: {m}"),
             "use e.g. base_url = \"http://127.0.0.1:8080\"",
         )
     })?;
     if scenario.runs == 0 {
-        return Err(invalid(
-            "runs",
+        return Err(check.error(
+            at(&[Key("runs")]),
             "runs must be at least 1".into(),
             "use e.g. runs = 10",
         ));
     }
     if scenario.pages.is_empty() {
-        return Err(invalid(
-            "",
+        return Err(check.error(
+            (1, 1),
             "the scenario has no [[page]]".into(),
             "add at least one [[page]] with name and path",
         ));
     }
-    if scenario.viewport.width == 0 || scenario.viewport.height == 0 {
-        return Err(invalid(
-            "viewport",
-            "viewport width and height must be positive".into(),
-            "use e.g. viewport = { width = 1280, height = 800 }",
-        ));
-    }
+    check.bounds(&scenario)?;
+    check.names(&scenario)?;
     crate::throttle::check_unique(&scenario.profiles).map_err(|e| {
-        invalid(
-            "[[profile]]",
+        let twice = scenario
+            .profiles
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| scenario.profiles[..*i].iter().any(|q| q.name == p.name))
+            .map(|(i, _)| i)
+            .next()
+            .unwrap_or(0);
+        check.error(
+            at(&[Key("profile"), Index(twice), Key("name")]),
             e.to_string(),
             "give every [[profile]] its own name",
         )
@@ -201,10 +256,11 @@ fn validate(
             ));
     }
     let mut seen = std::collections::HashSet::new();
-    for page in &scenario.pages {
+    for (i, page) in scenario.pages.iter().enumerate() {
+        let name_at = at(&[Key("page"), Index(i), Key("name")]);
         if page.name.trim().is_empty() || page.name.contains('/') {
-            return Err(invalid(
-                &page.name,
+            return Err(check.error(
+                name_at,
                 format!(
                     "page name {:?} must be non-empty and without '/'",
                     page.name
@@ -213,17 +269,17 @@ fn validate(
             ));
         }
         if !seen.insert(page.name.clone()) {
-            return Err(invalid(
-                &page.name,
+            return Err(check.error(
+                name_at,
                 format!("page name {:?} is used twice", page.name),
                 "give every [[page]] its own name",
             ));
         }
-        for step in &page.steps {
+        for (j, step) in page.steps.iter().enumerate() {
             if let Some(sel) = step.selector() {
                 selector::check(sel).map_err(|m| {
-                    invalid(
-                        sel,
+                    check.error(
+                        check.spans.step(i, j, Some("selector")),
                         format!(
                             "page {:?}, step `{}`: invalid CSS selector {sel:?}: {m}",
                             page.name,
@@ -233,28 +289,16 @@ fn validate(
                     )
                 })?;
             }
-            if let Step::Navigate(n) = step {
-                base_url.join(n.path()).map_err(|e| {
-                    invalid(
-                        n.path(),
-                        format!(
-                            "page {:?}: navigate {:?} is not a path or URL: {e}",
-                            page.name,
-                            n.path()
-                        ),
-                        "use a path such as \"/cart\"",
-                    )
-                })?;
-            }
         }
     }
+    check.origins(&scenario, &base_url)?;
     let rum_agent_source = match &scenario.rum_agent {
         None => None,
         Some(agent) => {
             let script = path.parent().unwrap_or(Path::new(".")).join(&agent.script);
             Some(std::fs::read_to_string(&script).map_err(|e| {
-                invalid(
-                    &agent.script,
+                check.error(
+                    at(&[Key("rum_agent"), Key("script")]),
                     format!("rum_agent script '{}': {e}", script.display()),
                     "the path is relative to the scenario file",
                 )
@@ -286,14 +330,27 @@ fn parse_base_url(s: &str) -> Result<url::Url, String> {
 }
 
 impl LoadedScenario {
-    /// Applies `--base-url`.
+    /// Applies `--base-url`; nothing changes when it is refused.
     pub fn override_base_url(&mut self, base: &str) -> Result<(), ScenarioError> {
-        self.base_url = parse_base_url(base).map_err(|message| ScenarioError::Override {
+        let refused = |message: String| ScenarioError::Override {
             flag: "--base-url",
             value: base.to_string(),
             message,
+        };
+        let url = parse_base_url(base).map_err(refused)?;
+        // Absolute page URLs must still be on the (new) base origin.
+        let check = checks::Checker {
+            path: &self.path,
+            spans: locate::Spans::new(""),
+        };
+        check.origins(&self.scenario, &url).map_err(|e| match e {
+            ScenarioError::Invalid { message, hint, .. } => {
+                refused(format!("{message}\n  hint: {hint}"))
+            }
+            other => other,
         })?;
-        self.scenario.base_url = self.base_url.to_string();
+        self.scenario.base_url = url.to_string();
+        self.base_url = url;
         Ok(())
     }
 

@@ -35,6 +35,10 @@ pub struct Scenario {
     /// any, one `default` profile (no throttling, `viewport`) runs.
     #[serde(default, rename = "profile")]
     pub profiles: Vec<crate::throttle::Profile>,
+    /// Other http(s) origins every page may load or navigate to (besides
+    /// `base_url`'s), e.g. `["https://cdn.example"]`.
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
     /// Pages (or journeys) to visit.
     #[serde(rename = "page")]
     pub pages: Vec<Page>,
@@ -115,7 +119,8 @@ pub struct RumAgentSpec {
 pub struct Page {
     /// Name used in samples and reports.
     pub name: String,
-    /// Path relative to `base_url` (or an absolute http(s) URL).
+    /// Path relative to `base_url` (or an absolute http(s) URL on its origin
+    /// or on one of `allow_origins`).
     pub path: String,
     /// The page key in the field baseline (default: the path with ids folded,
     /// as `rumcheck baseline import --page-by template` keys pages).
@@ -124,6 +129,10 @@ pub struct Page {
     /// What to do after the page loaded.
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// Other http(s) origins this page's `path` and `navigate` steps may go
+    /// to, besides `base_url`'s and the scenario's `allow_origins`.
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
 }
 
 /// One step of a page visit. Input steps use WebDriver Actions, so the

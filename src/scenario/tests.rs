@@ -150,3 +150,6 @@ fn profiles_resolve_presets_and_default_to_one() {
     assert_eq!(p.network.map(|n| n.rtt_ms), Some(150.0), "{p:?}");
     assert!(p.needs_proxy());
 }
+
+#[cfg(test)]
+mod hardening;

@@ -2,6 +2,12 @@
 
 use std::net::SocketAddr;
 
+/// What kind of preset a key names: `preset = "…"` names a profile preset
+/// (saying "unknown preset preset" helped nobody).
+fn preset_kind(field: &str) -> &str {
+    if field == "preset" { "profile" } else { field }
+}
+
 /// A profile that cannot be used. Every message names the profile and the
 /// field, and says what would be accepted.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -20,7 +26,10 @@ pub enum ProfileError {
     #[error("profile \"{0}\" is declared twice; profile names must be unique")]
     DuplicateName(String),
     /// A preset name that does not exist.
-    #[error("profile \"{profile}\": unknown {field} preset \"{name}\"; valid presets: {valid}")]
+    #[error(
+        "profile \"{profile}\": unknown {} preset \"{name}\"; valid presets: {valid}",
+        preset_kind(field)
+    )]
     UnknownPreset {
         /// Profile name.
         profile: String,

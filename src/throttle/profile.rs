@@ -409,8 +409,10 @@ fn check_device(profile: &str, d: &Device) -> Result<(), ProfileError> {
     Ok(())
 }
 
-const FORM_FACTORS: &str = "phone, tablet, desktop";
-const CONNECTIONS: &str = "4g, 3g, 2g, slow-2g";
+/// The form factors baselines use (`segment.form_factor`, `--segment`).
+pub const FORM_FACTORS: &str = "phone, tablet, desktop";
+/// The connection types baselines use (`segment.connection`, `--segment`).
+pub const CONNECTIONS: &str = "4g, 3g, 2g, slow-2g";
 
 fn check_segment(profile: &str, mut s: SegmentKey) -> Result<SegmentKey, ProfileError> {
     let checks: [(&'static str, &mut Option<String>, &'static str); 2] = [

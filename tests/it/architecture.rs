@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "throttle",
     "baseline",
     "segment",
+    "output",
     "sample",
     "stats",
     "metric",

@@ -88,7 +88,9 @@ fn an_output_in_a_missing_directory_is_refused_before_any_browser() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("-o /nonexistent-dir/c.json: the directory does not exist"),
+        err.contains(
+            "-o '/nonexistent-dir/c.json': the directory '/nonexistent-dir' does not exist"
+        ),
         "{err}"
     );
 }

@@ -134,7 +134,9 @@ fn a_broken_samples_file_is_named_with_its_line() {
     ]));
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("broken.ndjson:3: not a rumcheck sample"),
+        stderr.contains(
+            "broken.ndjson:3, column 36: not a rumcheck sample: EOF while parsing a value\n"
+        ),
         "{stderr}"
     );
 }

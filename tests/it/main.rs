@@ -14,6 +14,7 @@ mod compare_cli;
 mod field_projection;
 mod gate_api;
 mod gate_validity;
+mod hardening_cli;
 mod oracle;
 mod report_browser;
 mod report_fixture;

@@ -310,7 +310,12 @@ fn build(all: Vec<Sample>, baseline: Baseline, gate: GateResult, env: Environmen
 
 /// The fixture with `PAYLOAD` in every string a user or a RUM export controls.
 pub fn hostile() -> Fixture {
-    let hostile = |s: &str| format!("{s}{PAYLOAD}");
+    hostile_with(PAYLOAD)
+}
+
+/// The fixture with `payload` appended to every string a user or a RUM export controls.
+pub fn hostile_with(payload: &str) -> Fixture {
+    let hostile = |s: &str| format!("{s}{payload}");
     let mut f = load();
     let mut all: Vec<Sample> = f.candidate.drain(..).chain(f.reference.drain(..)).collect();
     for s in &mut all {

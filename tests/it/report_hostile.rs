@@ -237,3 +237,31 @@ fn markdown_and_annotations_stay_inert() {
         );
     }
 }
+
+/// Terminal and CI payloads: an ESC sequence (window title, clear screen)
+/// and a line that GitHub Actions would run as a workflow command.
+const TERMINAL_PAYLOAD: &str = "\x1b]0;pwned\x07\x1b[2J\n::error::pwn\r\n  ::warning::x\u{202e}";
+
+#[test]
+fn markdown_and_annotations_carry_no_escape_bytes_or_workflow_commands() {
+    let f = report_fixture::hostile_with(TERMINAL_PAYLOAD);
+    let md = render(Format::Markdown, &f);
+    assert!(!md.contains(['\x1b', '\x07', '\r', '\u{202e}']), "{md:?}");
+    for line in md.lines() {
+        assert!(!line.trim_start().starts_with("::"), "{line:?}");
+    }
+    // The payload is still visible, escaped.
+    assert!(md.contains("\\u{1b}]0;pwned"), "{md}");
+    let notes = github::annotations(&f.results);
+    assert_eq!(notes.lines().count(), 4, "{notes}");
+    assert!(
+        !notes.contains(['\x1b', '\x07', '\r', '\u{202e}']),
+        "{notes:?}"
+    );
+    for l in notes.lines() {
+        assert!(
+            l.starts_with("::error title=") || l.starts_with("::warning title="),
+            "{l}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! metric, plus failed visits. Descriptive only; judging is `verdict`'s job.
 
 use crate::metric::Metric;
+use crate::output::inert::terminal;
 use crate::sample::{Sample, Variant};
 use crate::stats::nearest_rank;
 use std::collections::BTreeMap;
@@ -71,6 +72,8 @@ pub fn render(samples: &[Sample]) -> String {
         } else {
             format!(" [{variant}]")
         };
+        // Names come from the scenario or a samples file: printed inert.
+        let (page, profile, variant) = (terminal(&page), terminal(&profile), terminal(&variant));
         let _ = writeln!(
             out,
             "\n{page} · {profile}{variant}{}",
@@ -116,5 +119,18 @@ mod tests {
         assert!(text.contains("1 failed visit(s)"), "{text}");
         assert!(text.contains("lcp") && text.contains("1000 ms"), "{text}");
         assert!(!text.contains("inp"), "{text}");
+    }
+
+    #[test]
+    fn hostile_page_names_cannot_start_a_line_or_send_escapes() {
+        let mut s = Sample::failed(0, "x\n::error::pwn\x1b]0;t\x07", "::p", "u", String::new());
+        s.ok = true;
+        s.metrics.insert(Metric::Lcp, 1.0);
+        let text = render(&[s]);
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(
+            text.lines().all(|l| !l.trim_start().starts_with("::")),
+            "{text}"
+        );
     }
 }
