@@ -13,7 +13,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::baseline::{Baseline, ImportError, SegmentKey, read_baseline};
+use crate::baseline::{Baseline, ImportError, read_baseline};
 use crate::browser::BrowserOptions;
 use crate::calibrate::{CalibrationError, CalibrationFile};
 use crate::exit;
@@ -21,6 +21,7 @@ use crate::projection::TierLayout;
 use crate::run::{Job, RunError, RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
 use crate::sample::{Sample, SampleError, read_samples};
 use crate::scenario::{self, LoadedScenario, ScenarioError, Step};
+use crate::segment::SegmentKey;
 use crate::verdict::{
     self, FieldBaseline, GateResult, Inputs, OptionsError, VerdictOptions, sequential,
 };
@@ -532,7 +533,7 @@ pub fn field_pages(scenario: &LoadedScenario) -> BTreeMap<String, String> {
             if let Step::Navigate(n) = step {
                 out.insert(
                     format!("{}/{}", page.name, n.name()),
-                    crate::scenario::template(n.path()),
+                    crate::segment::template(n.path()),
                 );
             }
         }

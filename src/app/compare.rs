@@ -1,6 +1,6 @@
 //! `rumcheck compare`: validated options → read files → verdict → table → exit code.
 
-use crate::baseline::{Baseline, SegmentKey};
+use crate::baseline::Baseline;
 use crate::cli::compare::CompareArgs;
 use crate::exit::Failure;
 use crate::metric::Metric;
@@ -9,6 +9,7 @@ use crate::report::{
     terminal,
 };
 use crate::sample::read_samples;
+use crate::segment::SegmentKey;
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
 use anyhow::anyhow;
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
-//! Real-user baselines: importers, segments, sketches and the baseline file.
+//! Real-user baselines: importers, sketches and the baseline file (segment
+//! and page keys are [`crate::segment`]'s).
 //!
 //! [`Importer`] streams input files (one importer per format) into an
 //! [`Accumulator`](accum::Accumulator) and produces a [`Baseline`];
@@ -10,14 +11,14 @@ mod boomerang;
 mod crux;
 mod csv;
 pub mod distinct;
-pub mod error;
+mod error;
 pub mod fetch;
 pub mod group;
 mod lines;
 mod merge;
-pub mod model;
+mod model;
 pub mod options;
-pub mod page;
+mod page;
 #[cfg(test)]
 mod proptests;
 pub mod record;

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use sketches_ddsketch::DDSketch;
 use std::collections::BTreeMap;
 
+/// Segment keys are defined with page keys in [`crate::segment`]; the
+/// baseline file stores them as they are.
+pub use crate::segment::SegmentKey;
+
 /// Version of the baseline file format. Bump on incompatible changes.
 pub const BASELINE_SCHEMA: u32 = 1;
 
@@ -21,23 +25,6 @@ pub struct Baseline {
     pub provenance: Provenance,
     /// One entry per page × segment.
     pub segments: Vec<SegmentBaseline>,
-}
-
-/// The segment a group of real users belongs to. `None` means "all".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SegmentKey {
-    /// `phone`, `tablet` or `desktop`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_factor: Option<String>,
-    /// Effective connection type: `4g`, `3g`, `2g`, `slow-2g`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// ISO country code, when the export has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Browser family, when the export has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser: Option<String>,
 }
 
 /// What is known about one page in one segment.

@@ -102,7 +102,7 @@ struct Problem {
     page: usize,
     page_name: String,
     field_page: String,
-    segment: crate::baseline::SegmentKey,
+    segment: crate::segment::SegmentKey,
     targets: Vec<(Metric, FieldDist)>,
     levels: Vec<(f64, f64)>,
     probes: Vec<(Conditions, BTreeMap<Metric, f64>)>,

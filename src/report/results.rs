@@ -8,10 +8,10 @@
 //! module bumps the schema, and a results file can be read back.
 
 use super::ReportError;
-use crate::baseline::SegmentKey;
 use crate::metric::Metric;
 use crate::run::summary::{GroupKey, summarize};
 use crate::sample::Sample;
+use crate::segment::SegmentKey;
 use crate::stats::Interval;
 use crate::verdict::{Comparison, GateResult, GateStatus, Outcome};
 use serde::{Deserialize, Serialize};
