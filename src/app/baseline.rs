@@ -28,6 +28,8 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
     )
     .map_err(Failure::usage)?;
     opts.threads = args.threads;
+    opts.keep_path_segments =
+        crate::segment::KeepSegments::new(&args.keep_path_segment).map_err(Failure::usage)?;
     let b = baseline::import_files(&args.files, &opts).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &b).map_err(Failure::usage)?;
     let (read, accepted) = b

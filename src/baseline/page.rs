@@ -2,9 +2,9 @@
 //! effective connection types), and page keys as `--page-by` asks for them
 //! (the folding itself is [`crate::segment`]'s).
 
-use super::options::{PageBy, SegmentDim};
+use super::options::{ImportOptions, PageBy, SegmentDim};
 use super::record::trim;
-use crate::segment::{self, Fold};
+use crate::segment::{self, Fold, KeepSegments};
 
 /// Segment values found in one row, before `--segment-by` picks the dimensions.
 #[derive(Debug, Clone, Default)]
@@ -47,18 +47,30 @@ impl SegmentValues {
     }
 }
 
-/// Writes the page key of `url` into `out` as `--page-by` asks: `*` for
-/// [`PageBy::None`], else [`segment::page_key`]. Returns false when there is
-/// no page.
+/// Writes the page key of `url` into `out` as `--page-by` asks, without
+/// `--keep-path-segment`: `*` for [`PageBy::None`], else
+/// [`segment::page_key`]. Returns false when there is no page.
 pub fn page_key(url: &str, by: PageBy, out: &mut String) -> bool {
+    keyed(url, by, &KeepSegments::NONE, out)
+}
+
+impl ImportOptions {
+    /// Writes the page key of `url` into `out` as `--page-by` and
+    /// `--keep-path-segment` ask. Returns false when there is no page.
+    pub fn page_key(&self, url: &str, out: &mut String) -> bool {
+        keyed(url, self.page_by, &self.keep_path_segments, out)
+    }
+}
+
+fn keyed(url: &str, by: PageBy, keep: &KeepSegments, out: &mut String) -> bool {
     match by {
         PageBy::None => {
             out.clear();
             out.push('*');
             true
         }
-        PageBy::Path => segment::page_key(url, Fold::Path, out),
-        PageBy::Template => segment::page_key(url, Fold::Template, out),
+        PageBy::Path => segment::page_key(url, Fold::Path, keep, out),
+        PageBy::Template => segment::page_key(url, Fold::Template, keep, out),
     }
 }
 

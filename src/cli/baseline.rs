@@ -41,6 +41,11 @@ pub struct ImportArgs {
     /// How pages are keyed: path, template (folds ids) or none.
     #[arg(long, value_name = "HOW", default_value = "template")]
     pub page_by: String,
+    /// With `--page-by template`, keep path segments matching this regular
+    /// expression (whole segment) instead of folding them to `:id`, e.g.
+    /// `es20[0-9]{2}`. Repeatable. E-mail addresses always fold.
+    #[arg(long = "keep-path-segment", value_name = "REGEX")]
+    pub keep_path_segment: Vec<String>,
     /// Apdex target per metric, e.g. `lcp=2500`.
     #[arg(long, value_name = "METRIC=MS")]
     pub apdex_t: Vec<String>,

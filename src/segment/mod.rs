@@ -8,7 +8,7 @@
 mod fold;
 pub mod page;
 
-pub use page::{Fold, PLACEHOLDER, page_key, template};
+pub use page::{Fold, KeepSegments, KeepSegmentsError, PLACEHOLDER, page_key, template};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,11 @@
-//! Page keys from URLs: the origin, query string and fragment dropped, and
-//! with [`Fold::Template`] the path segments that name one item of many
-//! folded to `:id`, so `/product/123` and `/product/456` are one page.
+//! Page keys from URLs: the origin, query string, fragment and path
+//! parameters dropped, and with [`Fold::Template`] the path segments that
+//! name one item of many or a person folded to `:id`, so `/product/123` and
+//! `/product/456` are one page and no identifier reaches a baseline. The
+//! rules are in `fold.rs` and docs/baseline-format.md.
 
 use super::fold;
+use regex::Regex;
 
 /// How much of a URL path a page key keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,12 +19,54 @@ pub enum Fold {
 /// The placeholder an identifier becomes.
 pub const PLACEHOLDER: &str = ":id";
 
-/// Writes the page key of `url` into `out` (cleared first): query string and
-/// fragment dropped, origin dropped, trailing slash trimmed; with
-/// [`Fold::Template`] numeric and hash-like segments become `:id`. E-mail
-/// addresses in a path always become `:id` (they are identifiers).
-/// Returns false when there is no page (a blank URL).
-pub fn page_key(url: &str, by: Fold, out: &mut String) -> bool {
+/// Path segments `--keep-path-segment` keeps although the template rules
+/// would fold them (`es2015`, `covid19`).
+#[derive(Debug, Clone, Default)]
+pub struct KeepSegments(Vec<Regex>);
+
+/// A `--keep-path-segment` pattern that is not a regular expression.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--keep-path-segment '{pattern}' is not a regular expression: {source}\n  hint: the pattern must match a whole path segment, e.g. --keep-path-segment 'es20[0-9]{{2}}'"
+)]
+pub struct KeepSegmentsError {
+    /// The pattern as given.
+    pub pattern: String,
+    /// Why it does not compile.
+    pub source: regex::Error,
+}
+
+impl KeepSegments {
+    /// No segment kept: the template rules alone.
+    pub const NONE: KeepSegments = KeepSegments(Vec::new());
+
+    /// Compiles `--keep-path-segment` patterns; each must match a whole
+    /// segment (it is anchored at both ends).
+    pub fn new(patterns: &[String]) -> Result<Self, KeepSegmentsError> {
+        patterns
+            .iter()
+            .map(|p| {
+                Regex::new(&format!("^(?:{p})$")).map_err(|source| KeepSegmentsError {
+                    pattern: p.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(KeepSegments)
+    }
+
+    /// Whether a pattern matches the whole of `seg`.
+    pub fn keeps(&self, seg: &str) -> bool {
+        self.0.iter().any(|r| r.is_match(seg))
+    }
+}
+
+/// Writes the page key of `url` into `out` (cleared first): origin, query
+/// string, fragment and path parameters (`;jsessionid=…`) dropped, trailing
+/// slash trimmed; e-mail addresses (percent-encoded too) become `:id`; with
+/// [`Fold::Template`] every identifier does (see `fold.rs`) unless `keep`
+/// keeps the segment. Returns false when there is no page (a blank URL).
+pub fn page_key(url: &str, by: Fold, keep: &KeepSegments, out: &mut String) -> bool {
     out.clear();
     let url = trim(url);
     if url.is_empty() {
@@ -44,10 +89,14 @@ pub fn page_key(url: &str, by: Fold, out: &mut String) -> bool {
         // Cut at ASCII '/', so the piece's bounds are char boundaries.
         let at = seg.as_ptr() as usize - path.as_ptr() as usize;
         let seg = &path[at..at + seg.len()];
+        // Path parameters carry session ids (`;jsessionid=`), never a page.
+        let seg = seg.split(';').next().unwrap_or_default();
+        if seg.is_empty() {
+            continue;
+        }
         out.push('/');
-        // A byte loop: segments are short, a `memchr` call costs more.
-        let email = seg.bytes().any(|c| c == b'@');
-        let folded = email || (by == Fold::Template && fold::is_id_like(seg));
+        let folded = fold::is_email(seg)
+            || (by == Fold::Template && fold::is_identifier(seg) && !keep.keeps(seg));
         out.push_str(if folded { PLACEHOLDER } else { seg });
     }
     if out.is_empty() {
@@ -61,7 +110,7 @@ pub fn page_key(url: &str, by: Fold, out: &mut String) -> bool {
 /// page.
 pub fn template(path: &str) -> String {
     let mut key = String::new();
-    page_key(path, Fold::Template, &mut key);
+    page_key(path, Fold::Template, &KeepSegments::NONE, &mut key);
     key
 }
 
@@ -92,7 +141,7 @@ mod tests {
 
     fn key(url: &str, by: Fold) -> String {
         let mut s = String::new();
-        assert!(page_key(url, by, &mut s));
+        assert!(page_key(url, by, &KeepSegments::NONE, &mut s));
         s
     }
 
@@ -103,7 +152,12 @@ mod tests {
         assert_eq!(key(u, Fold::Template), "/product/:id");
         assert_eq!(key("https://shop.example", Fold::Path), "/");
         assert_eq!(key("/cart/", Fold::Path), "/cart");
-        assert!(!page_key("  ", Fold::Path, &mut String::new()));
+        assert!(!page_key(
+            "  ",
+            Fold::Path,
+            &KeepSegments::NONE,
+            &mut String::new()
+        ));
     }
 
     #[test]
@@ -119,5 +173,39 @@ mod tests {
         assert_eq!(t("/v2/about"), "/v2/about");
         assert_eq!(key("/u/bob@example.com", Fold::Path), "/u/:id");
         assert_eq!(template("/product/1"), "/product/:id");
+    }
+
+    #[test]
+    fn identifiers_from_the_hardening_issue_fold() {
+        let t = |u| key(u, Fold::Template);
+        assert_eq!(t("/track/198.51.100.10/x"), "/track/:id/x");
+        assert_eq!(t("/p/alice14%40secret-mail.example/x"), "/p/:id/x");
+        assert_eq!(t("/u/USERID0001X/profile"), "/u/:id/profile");
+        assert_eq!(t("/search;jsessionid=JSESS00004SECRET"), "/search");
+        assert_eq!(t("/user/john.doe13/settings"), "/user/:id/settings");
+        assert_eq!(t("/a;b=1/;c/d"), "/a/d");
+    }
+
+    #[test]
+    fn path_keeps_segments_but_not_e_mails_or_path_parameters() {
+        let p = |u| key(u, Fold::Path);
+        assert_eq!(p("/u/USERID0001X/profile"), "/u/USERID0001X/profile");
+        assert_eq!(p("/p/alice%40mail.example"), "/p/:id");
+        assert_eq!(p("/search;jsessionid=X1"), "/search");
+    }
+
+    #[test]
+    fn kept_segments_match_whole_and_only_in_templates() {
+        let keep = KeepSegments::new(&["es20[0-9]{2}".into(), "covid19".into()]).unwrap();
+        let k = |u: &str| {
+            let mut s = String::new();
+            assert!(page_key(u, Fold::Template, &keep, &mut s));
+            s
+        };
+        assert_eq!(k("/docs/es2015/covid19"), "/docs/es2015/covid19");
+        assert_eq!(k("/docs/es2015x1/123"), "/docs/:id/:id");
+        assert_eq!(k("/u/es2015@mail.example"), "/u/:id");
+        let err = KeepSegments::new(&["(".into()]).unwrap_err().to_string();
+        assert!(err.contains("--keep-path-segment '('"), "{err}");
     }
 }

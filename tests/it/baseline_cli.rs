@@ -368,3 +368,54 @@ fn gzip_files_and_standard_input_import_like_the_plain_file() {
     assert_eq!(run.status.code(), Some(2), "{err}");
     assert!(err.contains("cut.csv.gz"), "{err}");
 }
+
+#[test]
+fn keep_path_segment_keeps_what_it_matches_and_a_bad_pattern_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("pages.csv");
+    std::fs::write(
+        &csv,
+        "url,lcp\n/docs/es2015/intro,1000\n/u/alice14/profile,1100\n/docs/es2016/intro,900\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("b.json");
+    let args = |keep: &'static str| {
+        vec![
+            "baseline".to_string(),
+            "import".into(),
+            s(&csv).into(),
+            "--format".into(),
+            "csv".into(),
+            "--min-segment".into(),
+            "1".into(),
+            "--keep-path-segment".into(),
+            keep.into(),
+            "-o".into(),
+            s(&out_file).into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+            .args(a)
+            .output()
+            .unwrap()
+    };
+    let out = run(args("es20[0-9]{2}"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = std::fs::read_to_string(&out_file).unwrap();
+    assert!(json.contains("\"/docs/es2015/intro\""), "{json}");
+    assert!(json.contains("\"/docs/es2016/intro\""), "{json}");
+    assert!(
+        json.contains("\"/u/:id/profile\"") && !json.contains("alice14"),
+        "{json}"
+    );
+    let out = run(args("es20("));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--keep-path-segment 'es20('"), "{err}");
+}
