@@ -64,7 +64,8 @@ fn merge(args: MergeArgs) -> Result<u8, Failure> {
         parts.push(baseline::read_baseline(f).map_err(Failure::usage)?);
     }
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-    let merged = baseline::merge(&parts, &names).map_err(Failure::usage)?;
+    let merged =
+        baseline::merge_with(&parts, &names, args.allow_duplicate).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &merged).map_err(Failure::usage)?;
     eprintln!(
         "merged {} baselines into {} page × segment entries -> {}",

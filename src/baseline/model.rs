@@ -215,6 +215,10 @@ pub struct Provenance {
     /// The `--min-segment` the file was built with (merges re-apply it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_segment: Option<u64>,
+    /// A hash of each import's data (`xxh3-128:` and 32 hex digits; a merge
+    /// keeps every part's), so a merge can refuse the same data twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_hashes: Vec<String>,
 }
 
 /// One input file.
@@ -244,6 +248,13 @@ pub struct Rejected {
 }
 
 impl Baseline {
+    /// The hash [`Provenance::content_hashes`] records for an import: of
+    /// the segments as serialised, so the same data always hashes alike.
+    pub fn content_hash(&self) -> String {
+        let bytes = serde_json::to_vec(&self.segments).unwrap_or_default();
+        format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+    }
+
     /// The segment for `page` that best matches `wanted`: an exact match
     /// first, then the closest coarser segment (fields of `wanted` dropped
     /// from the most specific), then the page's all-users segment. Pages match

@@ -79,6 +79,10 @@ pub struct MergeArgs {
     /// Baselines to merge.
     #[arg(value_name = "BASELINE.json", required = true, num_args = 2..)]
     pub files: Vec<PathBuf>,
+    /// Merge baselines holding the same imported data too (normally
+    /// refused: every value would count twice).
+    #[arg(long)]
+    pub allow_duplicate: bool,
     /// Output baseline file.
     #[arg(short, long, value_name = "BASELINE.json")]
     pub output: PathBuf,
