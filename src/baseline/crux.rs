@@ -128,6 +128,57 @@ fn num(v: &Value) -> Option<f64> {
     }
 }
 
+/// What a number in a CrUX document must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A share of visits, in [0, 1].
+    Density,
+    /// A p75 or a bin bound: finite and ≥ 0.
+    NonNegative,
+}
+
+/// A number the document states (a JSON number or a numeric string, as
+/// CrUX writes CLS). Absent, `null` and `"NaN"` are `None`: that is how
+/// CrUX History marks an incomplete period. Anything else that is not a
+/// number of the right range is an error naming the file and the field.
+fn checked(
+    v: Option<&Value>,
+    kind: Kind,
+    tally: &Tally,
+    field: impl Fn() -> String,
+) -> Result<Option<f64>, ImportError> {
+    let bad = |problem: String| ImportError::BadValue {
+        file: tally.source.file.clone(),
+        field: field(),
+        problem,
+    };
+    let x = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n
+            .as_f64()
+            .ok_or_else(|| bad(format!("{n} is not a number")))?,
+        Some(Value::String(t)) => match t.trim().parse::<f64>() {
+            Ok(x) if x.is_nan() => return Ok(None),
+            Ok(x) => x,
+            Err(_) => return Err(bad(format!("\"{t}\" is not a number"))),
+        },
+        Some(other) => return Err(bad(format!("{other} is not a number"))),
+    };
+    let ok = match kind {
+        Kind::Density => (0.0..=1.0).contains(&x),
+        Kind::NonNegative => x.is_finite() && x >= 0.0,
+    };
+    if !ok {
+        return Err(bad(match kind {
+            Kind::Density => format!("{x} is not a share of visits between 0 and 1"),
+            Kind::NonNegative => {
+                format!("{x} is negative or infinite; CrUX states only values ≥ 0")
+            }
+        }));
+    }
+    Ok(Some(x))
+}
+
 /// CrUX metric names (API, History, PSI) to rumcheck metrics, with the PSI
 /// CLS scale (PSI states CLS × 100).
 fn metric_of(name: &str) -> Option<(Metric, f64)> {
@@ -285,33 +336,30 @@ fn record_segment(
         };
         let got = match history {
             None => {
-                let bins: Vec<_> =
-                    body.get("histogram")
-                        .and_then(Value::as_array)
-                        .map_or(Vec::new(), |h| {
-                            h.iter()
-                                .map(|b| {
-                                    (
-                                        b.get("start").and_then(num),
-                                        b.get("end").and_then(num),
-                                        b.get("density").and_then(num),
-                                    )
-                                })
-                                .collect()
-                        });
-                binned(
-                    m,
-                    &bins,
-                    body.get("percentiles")
-                        .and_then(|p| p.get("p75"))
-                        .and_then(num),
-                    scale,
-                )
+                let at = |what: &str| format!("record.metrics.{name}.{what}");
+                let mut bins = Vec::new();
+                let empty = Vec::new();
+                let histogram = body.get("histogram").and_then(Value::as_array);
+                for (i, b) in histogram.unwrap_or(&empty).iter().enumerate() {
+                    let f = |k: &str, kind| {
+                        checked(b.get(k), kind, tally, || at(&format!("histogram[{i}].{k}")))
+                    };
+                    bins.push((
+                        f("start", Kind::NonNegative)?,
+                        f("end", Kind::NonNegative)?,
+                        f("density", Kind::Density)?,
+                    ));
+                }
+                let p75 = body.get("percentiles").and_then(|p| p.get("p75"));
+                let p75 = checked(p75, Kind::NonNegative, tally, || at("percentiles.p75"))?;
+                binned(m, &bins, p75, scale)
             }
-            Some(periods) => newest_complete(m, body, periods.len(), tally)?.map(|(mb, k)| {
-                widen(out, periods.get(k));
-                mb
-            }),
+            Some(periods) => {
+                newest_complete(name, m, body, periods.len(), tally)?.map(|(mb, k)| {
+                    widen(out, periods.get(k));
+                    mb
+                })
+            }
         };
         if let Some(mb) = got {
             metrics.insert(m, mb);
@@ -337,6 +385,7 @@ fn record_segment(
 
 /// The newest History period with finite densities and a p75.
 fn newest_complete(
+    name: &str,
     m: Metric,
     body: &Value,
     periods: usize,
@@ -350,18 +399,26 @@ fn newest_complete(
     let (Some(bins), Some(p75s)) = (bins, p75s) else {
         return Ok(None);
     };
+    let field = |what: String| format!("record.metrics.{name}.{what}");
     for k in (0..periods).rev() {
-        let at: Vec<_> = bins
-            .iter()
-            .map(|b| {
-                (
-                    b.get("start").and_then(num),
-                    b.get("end").and_then(num),
-                    b.get("densities").and_then(|d| d.get(k)).and_then(num),
-                )
-            })
-            .collect();
-        if let Some(mb) = binned(m, &at, p75s.get(k).and_then(num), 1.0) {
+        let mut at = Vec::new();
+        for (i, b) in bins.iter().enumerate() {
+            let f = |what: &str| field(format!("histogramTimeseries[{i}].{what}"));
+            at.push((
+                checked(b.get("start"), Kind::NonNegative, tally, || f("start"))?,
+                checked(b.get("end"), Kind::NonNegative, tally, || f("end"))?,
+                checked(
+                    b.get("densities").and_then(|d| d.get(k)),
+                    Kind::Density,
+                    tally,
+                    || f(&format!("densities[{k}]")),
+                )?,
+            ));
+        }
+        let p75 = checked(p75s.get(k), Kind::NonNegative, tally, || {
+            field(format!("percentilesTimeseries.p75s[{k}]"))
+        })?;
+        if let Some(mb) = binned(m, &at, p75, 1.0) {
             return Ok(Some((mb, k)));
         }
         tally.reject(
@@ -419,21 +476,26 @@ fn psi_segment(
         let Some((m, scale)) = metric_of(name) else {
             continue;
         };
-        let bins: Vec<_> =
-            body.get("distributions")
-                .and_then(Value::as_array)
-                .map_or(Vec::new(), |d| {
-                    d.iter()
-                        .map(|b| {
-                            (
-                                b.get("min").and_then(num),
-                                b.get("max").and_then(num),
-                                b.get("proportion").and_then(num),
-                            )
-                        })
-                        .collect()
-                });
-        if let Some(mut mb) = binned(m, &bins, body.get("percentile").and_then(num), scale) {
+        let at = |what: &str| format!("{which}.metrics.{name}.{what}");
+        let mut bins = Vec::new();
+        let empty = Vec::new();
+        let distributions = body.get("distributions").and_then(Value::as_array);
+        for (i, b) in distributions.unwrap_or(&empty).iter().enumerate() {
+            let f = |k: &str, kind| {
+                checked(b.get(k), kind, tally, || {
+                    at(&format!("distributions[{i}].{k}"))
+                })
+            };
+            bins.push((
+                f("min", Kind::NonNegative)?,
+                f("max", Kind::NonNegative)?,
+                f("proportion", Kind::Density)?,
+            ));
+        }
+        let p75 = checked(body.get("percentile"), Kind::NonNegative, tally, || {
+            at("percentile")
+        })?;
+        if let Some(mut mb) = binned(m, &bins, p75, scale) {
             mb.definition = format!("{CRUX}-psi");
             metrics.insert(m, mb);
         }

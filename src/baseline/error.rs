@@ -166,6 +166,19 @@ pub enum ImportError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A CrUX or PageSpeed document states a value no such document holds
+    /// (a negative p75, a density that is not a share).
+    #[error(
+        "{file}: {field}: {problem}\n  hint: the CrUX and PageSpeed APIs never send this; fetch the record again (`rumcheck baseline fetch-crux`) rather than editing it"
+    )]
+    BadValue {
+        /// The file.
+        file: String,
+        /// Path of the field inside the document.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// `baseline merge` was given the same imported data twice.
     #[error(
         "baseline '{file}' holds the same imported data as '{other}' ({hash}): merging them would count every value twice\n  hint: drop one of the two, or pass --allow-duplicate if the same data really belongs in twice"
