@@ -52,6 +52,7 @@ pub fn merge_with(
         if mine.is_empty() {
             mine.push(b.content_hash());
         }
+        mine.sort_unstable();
         mine.dedup();
         for h in mine {
             match hashes.iter().find(|(seen, _)| *seen == h) {
