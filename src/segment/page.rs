@@ -95,8 +95,12 @@ pub fn page_key(url: &str, by: Fold, keep: &KeepSegments, out: &mut String) -> b
             continue;
         }
         out.push('/');
-        let folded = fold::is_email(seg)
-            || (by == Fold::Template && fold::is_identifier(seg) && !keep.keeps(seg));
+        // One pass over the usual segment: identifiers include e-mail
+        // addresses, which `keep` never keeps.
+        let folded = match by {
+            Fold::Template => fold::is_identifier(seg) && (!keep.keeps(seg) || fold::is_email(seg)),
+            Fold::Path => fold::is_email(seg),
+        };
         out.push_str(if folded { PLACEHOLDER } else { seg });
     }
     if out.is_empty() {
