@@ -4,11 +4,12 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rumcheck::Metric;
-use rumcheck::baseline::{Baseline, MetricBaseline, Provenance, SegmentBaseline, SegmentKey};
+use rumcheck::baseline::{Baseline, MetricBaseline, Provenance, SegmentBaseline};
 use rumcheck::report::{
     Environment, Format, ProfileInfo, ReportInput, Results, RunMeta, ScenarioInfo,
 };
 use rumcheck::sample::{Sample, StepLog};
+use rumcheck::segment::SegmentKey;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 

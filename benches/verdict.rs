@@ -6,11 +6,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
-use rumcheck::baseline::{
-    Baseline, MetricBaseline, Provenance, SegmentBaseline, SegmentKey, Sketch,
-};
+use rumcheck::baseline::{Baseline, MetricBaseline, Provenance, SegmentBaseline, Sketch};
 use rumcheck::metric::Metric;
 use rumcheck::sample::Variant;
+use rumcheck::segment::SegmentKey;
 use rumcheck::verdict::simulate::{World, visits};
 use rumcheck::verdict::{FieldBaseline, Inputs, VerdictOptions, judge};
 use std::collections::BTreeMap;

@@ -103,7 +103,21 @@ impl fmt::Debug for Failure {
 }
 
 impl fmt::Display for Failure {
+    /// The error and its causes, `: `-separated, leaving out a cause the
+    /// message already quotes (`cannot read 'x': {source}` would otherwise
+    /// say the I/O error twice).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.error)
+        let mut said = String::new();
+        for cause in self.error.chain() {
+            let text = cause.to_string();
+            if said.contains(&text) {
+                continue;
+            }
+            if !said.is_empty() {
+                said.push_str(": ");
+            }
+            said.push_str(&text);
+        }
+        f.write_str(&said)
     }
 }

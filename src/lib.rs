@@ -24,6 +24,7 @@ pub mod report;
 pub mod run;
 pub mod sample;
 pub mod scenario;
+pub mod segment;
 pub mod stats;
 pub mod throttle;
 pub mod verdict;

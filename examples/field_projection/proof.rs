@@ -358,9 +358,9 @@ fn resampled(
         [(("desktop".to_string(), "home".to_string()), layout.to_vec())]
             .into_iter()
             .collect();
-    let segments: BTreeMap<String, rumcheck::baseline::SegmentKey> = [(
+    let segments: BTreeMap<String, rumcheck::segment::SegmentKey> = [(
         "desktop".to_string(),
-        rumcheck::baseline::SegmentKey {
+        rumcheck::segment::SegmentKey {
             form_factor: Some("desktop".into()),
             ..Default::default()
         },

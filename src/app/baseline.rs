@@ -35,6 +35,8 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
     .map_err(Failure::usage)?;
     opts.threads = args.threads;
     check_output(&args.output, &args.files)?;
+    opts.keep_path_segments =
+        crate::segment::KeepSegments::new(&args.keep_path_segment).map_err(Failure::usage)?;
     let b = baseline::import_files(&args.files, &opts).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &b).map_err(Failure::usage)?;
     let (read, accepted) = b
@@ -71,7 +73,8 @@ fn merge(args: MergeArgs) -> Result<u8, Failure> {
         parts.push(baseline::read_baseline(f).map_err(Failure::usage)?);
     }
     let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
-    let merged = baseline::merge(&parts, &names).map_err(Failure::usage)?;
+    let merged =
+        baseline::merge_with(&parts, &names, args.allow_duplicate).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &merged).map_err(Failure::usage)?;
     eprintln!(
         "merged {} baselines into {} page × segment entries -> {}",

@@ -1,6 +1,5 @@
 //! `rumcheck compare`: validated options → read files → verdict → table → exit code.
 
-use crate::baseline::SegmentKey;
 use crate::cli::compare::CompareArgs;
 use crate::exit::Failure;
 use crate::metric::Metric;
@@ -8,6 +7,7 @@ use crate::report::{
     Environment, ProfileInfo, ReportInput, Results, RunMeta, ScenarioInfo, github, terminal,
 };
 use crate::sample::{Variant, read_samples};
+use crate::segment::SegmentKey;
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
 use anyhow::anyhow;
 use std::collections::BTreeMap;

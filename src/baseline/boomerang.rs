@@ -153,7 +153,7 @@ fn beacon(
         .get("u")
         .or_else(|| p.get("pgu"))
         .map_or("", String::as_str);
-    if !page::page_key(url, opts.page_by, page_buf) {
+    if !opts.page_key(url, page_buf) {
         return Err((Reason::MissingPage, "no 'u' (page URL) parameter".into()));
     }
     metrics.clear();

@@ -14,6 +14,7 @@
 pub mod bigquery;
 #[cfg(test)]
 mod tests;
+mod value;
 
 use super::error::{ImportError, Reason, Tally};
 use super::model::{Bin, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
@@ -22,6 +23,7 @@ use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
+use value::{Kind, checked};
 
 /// Definition recorded for CrUX-sourced metrics.
 pub const CRUX: &str = "crux";
@@ -285,33 +287,30 @@ fn record_segment(
         };
         let got = match history {
             None => {
-                let bins: Vec<_> =
-                    body.get("histogram")
-                        .and_then(Value::as_array)
-                        .map_or(Vec::new(), |h| {
-                            h.iter()
-                                .map(|b| {
-                                    (
-                                        b.get("start").and_then(num),
-                                        b.get("end").and_then(num),
-                                        b.get("density").and_then(num),
-                                    )
-                                })
-                                .collect()
-                        });
-                binned(
-                    m,
-                    &bins,
-                    body.get("percentiles")
-                        .and_then(|p| p.get("p75"))
-                        .and_then(num),
-                    scale,
-                )
+                let at = |what: &str| format!("record.metrics.{name}.{what}");
+                let mut bins = Vec::new();
+                let empty = Vec::new();
+                let histogram = body.get("histogram").and_then(Value::as_array);
+                for (i, b) in histogram.unwrap_or(&empty).iter().enumerate() {
+                    let f = |k: &str, kind| {
+                        checked(b.get(k), kind, tally, || at(&format!("histogram[{i}].{k}")))
+                    };
+                    bins.push((
+                        f("start", Kind::NonNegative)?,
+                        f("end", Kind::NonNegative)?,
+                        f("density", Kind::Density)?,
+                    ));
+                }
+                let p75 = body.get("percentiles").and_then(|p| p.get("p75"));
+                let p75 = checked(p75, Kind::NonNegative, tally, || at("percentiles.p75"))?;
+                binned(m, &bins, p75, scale)
             }
-            Some(periods) => newest_complete(m, body, periods.len(), tally)?.map(|(mb, k)| {
-                widen(out, periods.get(k));
-                mb
-            }),
+            Some(periods) => {
+                newest_complete(name, m, body, periods.len(), tally)?.map(|(mb, k)| {
+                    widen(out, periods.get(k));
+                    mb
+                })
+            }
         };
         if let Some(mb) = got {
             metrics.insert(m, mb);
@@ -337,6 +336,7 @@ fn record_segment(
 
 /// The newest History period with finite densities and a p75.
 fn newest_complete(
+    name: &str,
     m: Metric,
     body: &Value,
     periods: usize,
@@ -350,18 +350,26 @@ fn newest_complete(
     let (Some(bins), Some(p75s)) = (bins, p75s) else {
         return Ok(None);
     };
+    let field = |what: String| format!("record.metrics.{name}.{what}");
     for k in (0..periods).rev() {
-        let at: Vec<_> = bins
-            .iter()
-            .map(|b| {
-                (
-                    b.get("start").and_then(num),
-                    b.get("end").and_then(num),
-                    b.get("densities").and_then(|d| d.get(k)).and_then(num),
-                )
-            })
-            .collect();
-        if let Some(mb) = binned(m, &at, p75s.get(k).and_then(num), 1.0) {
+        let mut at = Vec::new();
+        for (i, b) in bins.iter().enumerate() {
+            let f = |what: &str| field(format!("histogramTimeseries[{i}].{what}"));
+            at.push((
+                checked(b.get("start"), Kind::NonNegative, tally, || f("start"))?,
+                checked(b.get("end"), Kind::NonNegative, tally, || f("end"))?,
+                checked(
+                    b.get("densities").and_then(|d| d.get(k)),
+                    Kind::Density,
+                    tally,
+                    || f(&format!("densities[{k}]")),
+                )?,
+            ));
+        }
+        let p75 = checked(p75s.get(k), Kind::NonNegative, tally, || {
+            field(format!("percentilesTimeseries.p75s[{k}]"))
+        })?;
+        if let Some(mb) = binned(m, &at, p75, 1.0) {
             return Ok(Some((mb, k)));
         }
         tally.reject(
@@ -419,21 +427,26 @@ fn psi_segment(
         let Some((m, scale)) = metric_of(name) else {
             continue;
         };
-        let bins: Vec<_> =
-            body.get("distributions")
-                .and_then(Value::as_array)
-                .map_or(Vec::new(), |d| {
-                    d.iter()
-                        .map(|b| {
-                            (
-                                b.get("min").and_then(num),
-                                b.get("max").and_then(num),
-                                b.get("proportion").and_then(num),
-                            )
-                        })
-                        .collect()
-                });
-        if let Some(mut mb) = binned(m, &bins, body.get("percentile").and_then(num), scale) {
+        let at = |what: &str| format!("{which}.metrics.{name}.{what}");
+        let mut bins = Vec::new();
+        let empty = Vec::new();
+        let distributions = body.get("distributions").and_then(Value::as_array);
+        for (i, b) in distributions.unwrap_or(&empty).iter().enumerate() {
+            let f = |k: &str, kind| {
+                checked(b.get(k), kind, tally, || {
+                    at(&format!("distributions[{i}].{k}"))
+                })
+            };
+            bins.push((
+                f("min", Kind::NonNegative)?,
+                f("max", Kind::NonNegative)?,
+                f("proportion", Kind::Density)?,
+            ));
+        }
+        let p75 = checked(body.get("percentile"), Kind::NonNegative, tally, || {
+            at("percentile")
+        })?;
+        if let Some(mut mb) = binned(m, &bins, p75, scale) {
             mb.definition = format!("{CRUX}-psi");
             metrics.insert(m, mb);
         }

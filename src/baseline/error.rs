@@ -153,6 +153,44 @@ pub enum ImportError {
         /// Rejections by reason.
         summary: String,
     },
+    /// A baseline holds a value rumcheck never writes (a damaged or
+    /// hand-edited file).
+    #[error(
+        "baseline '{file}': {field}: {problem}\n  hint: rumcheck never writes this; re-create the file with `rumcheck baseline import` (or `merge`) rather than editing it"
+    )]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Path of the field inside the file.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A CrUX or PageSpeed document states a value no such document holds
+    /// (a negative p75, a density that is not a share).
+    #[error(
+        "{file}: {field}: {problem}\n  hint: the CrUX and PageSpeed APIs never send this; fetch the record again (`rumcheck baseline fetch-crux`) rather than editing it"
+    )]
+    BadValue {
+        /// The file.
+        file: String,
+        /// Path of the field inside the document.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// `baseline merge` was given the same imported data twice.
+    #[error(
+        "baseline '{file}' holds the same imported data as '{other}' ({hash}): merging them would count every value twice\n  hint: drop one of the two, or pass --allow-duplicate if the same data really belongs in twice"
+    )]
+    Duplicate {
+        /// The later file.
+        file: String,
+        /// The earlier file with the same data.
+        other: String,
+        /// The content hash both record.
+        hash: String,
+    },
     /// A baseline file cannot be read or written.
     #[error("baseline '{file}': {message}")]
     Baseline {

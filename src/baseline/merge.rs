@@ -7,17 +7,67 @@
 //! several parts. Binned-only (CrUX) metrics cannot merge: the later file's
 //! record wins, and so does its round-trip-time p75 (`context.rtt_p75_ms`)
 //! when it has one.
+//!
+//! Every part is validated first (the sketch crate trusts its input), and
+//! the same imported data twice is refused: it would count every value
+//! twice. Parts are recognised by the content hashes their provenance
+//! records (or, for files without them, by hashing their segments).
 
 use super::error::ImportError;
 use super::model::{
     Apdex, BASELINE_SCHEMA, Baseline, Context, MetricBaseline, Provenance, SegmentBaseline, Shares,
 };
 use super::record::format_time;
+use super::validate::validate;
 use crate::metric::Metric;
 use std::collections::BTreeMap;
 
-/// Merges baselines in order. `names` label them in errors.
+/// Merges baselines in order, refusing the same data twice. `names` label
+/// them in errors.
 pub fn merge(parts: &[Baseline], names: &[String]) -> Result<Baseline, ImportError> {
+    merge_with(parts, names, false)
+}
+
+/// Merges baselines in order; `allow_duplicate` merges parts holding the
+/// same imported data too (`baseline merge --allow-duplicate`).
+pub fn merge_with(
+    parts: &[Baseline],
+    names: &[String],
+    allow_duplicate: bool,
+) -> Result<Baseline, ImportError> {
+    let name = |i: usize| {
+        names
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("input {}", i + 1))
+    };
+    let mut hashes: Vec<(String, usize)> = Vec::new();
+    for (i, b) in parts.iter().enumerate() {
+        validate(b).map_err(|e| ImportError::Invalid {
+            file: name(i),
+            field: e.field,
+            problem: e.problem,
+        })?;
+        let mut mine = b.provenance.content_hashes.clone();
+        if mine.is_empty() {
+            mine.push(b.content_hash());
+        }
+        mine.sort_unstable();
+        mine.dedup();
+        for h in mine {
+            match hashes.iter().find(|(seen, _)| *seen == h) {
+                Some((_, j)) if !allow_duplicate => {
+                    return Err(ImportError::Duplicate {
+                        file: name(i),
+                        other: name(*j),
+                        hash: h,
+                    });
+                }
+                Some(_) => {}
+                None => hashes.push((h, i)),
+            }
+        }
+    }
     let mut out = Baseline {
         schema: BASELINE_SCHEMA,
         provenance: Provenance {
@@ -31,11 +81,9 @@ pub fn merge(parts: &[Baseline], names: &[String]) -> Result<Baseline, ImportErr
         },
         segments: Vec::new(),
     };
+    out.provenance.content_hashes = hashes.into_iter().map(|(h, _)| h).collect();
     for (i, b) in parts.iter().enumerate() {
-        let name = names
-            .get(i)
-            .cloned()
-            .unwrap_or_else(|| format!("input {}", i + 1));
+        let name = name(i);
         let p = &b.provenance;
         out.provenance.sources.extend(p.sources.iter().cloned());
         out.provenance.min_segment = out.provenance.min_segment.max(p.min_segment);
@@ -72,8 +120,8 @@ pub fn merge(parts: &[Baseline], names: &[String]) -> Result<Baseline, ImportErr
 
 fn weighted(a: Option<f64>, wa: u64, b: Option<f64>, wb: u64) -> Option<f64> {
     match (a, b) {
-        (Some(x), Some(y)) if wa + wb > 0 => {
-            Some((x * wa as f64 + y * wb as f64) / (wa + wb) as f64)
+        (Some(x), Some(y)) if wa.saturating_add(wb) > 0 => {
+            Some((x * wa as f64 + y * wb as f64) / (wa as f64 + wb as f64))
         }
         (x, None) => x,
         (None, y) => y,
@@ -84,7 +132,7 @@ fn weighted(a: Option<f64>, wa: u64, b: Option<f64>, wb: u64) -> Option<f64> {
 fn add_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (None, None) => None,
-        _ => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        _ => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
     }
 }
 
@@ -122,7 +170,7 @@ fn merge_metric(m: Metric, o: &mut MetricBaseline, s: &MetricBaseline) -> Result
         }),
         (a, b) => a.or(b),
     };
-    o.n = na + nb;
+    o.n = na.saturating_add(nb);
     for d in s.definition.split('+') {
         if !o.definition.split('+').any(|x| x == d) {
             o.definition = format!("{}+{d}", o.definition);
@@ -154,7 +202,8 @@ fn merge_context(o: &mut Context, s: &Context) {
     }
     o.bounce_rate_by_lcp = by_lcp;
     for (k, n) in &s.landing_sessions_by_lcp {
-        *o.landing_sessions_by_lcp.entry(k.clone()).or_default() += n;
+        let e = o.landing_sessions_by_lcp.entry(k.clone()).or_default();
+        *e = e.saturating_add(*n);
     }
     let (ja, jb) = (
         o.js_reported_views.unwrap_or(0),
@@ -166,11 +215,12 @@ fn merge_context(o: &mut Context, s: &Context) {
     // CrUX states an RTT p75 per record and p75s cannot be combined: like
     // binned metrics, the later file's value wins; one side's value is kept.
     o.rtt_p75_ms = s.rtt_p75_ms.or(o.rtt_p75_ms);
-    o.page_views += s.page_views;
+    o.page_views = o.page_views.saturating_add(s.page_views);
     o.sessions = add_opt(o.sessions, s.sessions);
     o.active_users = add_opt(o.active_users, s.active_users);
     for (d, n) in &s.users_per_day {
-        *o.users_per_day.entry(d.clone()).or_default() += n;
+        let e = o.users_per_day.entry(d.clone()).or_default();
+        *e = e.saturating_add(*n);
     }
     for (m, b) in &s.apdex {
         let a = o.apdex.get(m).copied();
@@ -181,7 +231,7 @@ fn merge_context(o: &mut Context, s: &Context) {
             Apdex {
                 t_ms: b.t_ms,
                 score,
-                n: a.map_or(0, |x| x.n) + b.n,
+                n: a.map_or(0, |x| x.n).saturating_add(b.n),
             },
         );
     }
@@ -210,7 +260,8 @@ mod tests {
     }
 
     fn merged_rtt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-        merge(&[part(a), part(b)], &[]).unwrap().segments[0]
+        // Two parts without rtt are the same data: allowed here on purpose.
+        merge_with(&[part(a), part(b)], &[], true).unwrap().segments[0]
             .context
             .rtt_p75_ms
     }

@@ -1,4 +1,5 @@
-//! Real-user baselines: importers, segments, sketches and the baseline file.
+//! Real-user baselines: importers, sketches and the baseline file (segment
+//! and page keys are [`crate::segment`]'s).
 //!
 //! [`Importer`] streams input files (one importer per format) into an
 //! [`Accumulator`](accum::Accumulator) and produces a [`Baseline`];
@@ -10,18 +11,19 @@ mod boomerang;
 mod crux;
 mod csv;
 pub mod distinct;
-pub mod error;
+mod error;
 pub mod fetch;
 pub mod group;
 mod lines;
 mod merge;
-pub mod model;
+mod model;
 pub mod options;
-pub mod page;
+mod page;
 #[cfg(test)]
 mod proptests;
 pub mod record;
 mod show;
+mod validate;
 mod webvitals;
 
 pub use error::{ImportError, Reason};
@@ -29,10 +31,11 @@ pub use fetch::{
     ApiKey, DEFAULT_ENDPOINT as CRUX_ENDPOINT, FetchError, FetchOptions, Fetched, FormFactor,
     Target, fetch_crux, parse_endpoint as parse_crux_endpoint,
 };
-pub use merge::merge;
+pub use merge::{merge, merge_with};
 pub use model::*;
 pub use options::{Field, Format, ImportOptions, OptionError, PageBy, SegmentDim};
 pub use show::show;
+pub use validate::{Invalid, MAX_COUNT, validate};
 
 use accum::Accumulator;
 use error::Tally;
@@ -70,7 +73,7 @@ impl Importer {
         })?;
         if head.starts_with(&[0x1f, 0x8b]) {
             // Multi-member: `cat a.gz b.gz` and split exports are one stream.
-            let unzipped = flate2::bufread::MultiGzDecoder::new(reader);
+            let unzipped = Gunzip(flate2::bufread::MultiGzDecoder::new(reader));
             self.read_plain(name, BufReader::with_capacity(1 << 16, unzipped))
         } else {
             self.read_plain(name, reader)
@@ -137,7 +140,7 @@ impl Importer {
                 summary: rejection_summary(&self.sources),
             });
         }
-        Ok(Baseline {
+        let mut b = Baseline {
             schema: BASELINE_SCHEMA,
             provenance: Provenance {
                 rumcheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -145,8 +148,31 @@ impl Importer {
                 sources: self.sources,
                 time_range: time.map(|(a, b)| (record::format_time(a), record::format_time(b))),
                 min_segment: Some(self.opts.min_segment),
+                content_hashes: Vec::new(),
             },
             segments,
+        };
+        b.provenance.content_hashes = vec![b.content_hash()];
+        Ok(b)
+    }
+}
+
+/// Gzip input whose read errors say what a broken gzip stream means (the
+/// decoder's own "incomplete deflate stream" does not).
+struct Gunzip<R>(flate2::bufread::MultiGzDecoder<R>);
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "the gzip data is cut short or damaged ({e}); the file is probably truncated: copy, download or export it again"
+                ),
+            )
         })
     }
 }
@@ -191,7 +217,7 @@ pub fn from_values(
             });
         }
     }
-    Baseline {
+    let mut b = Baseline {
         schema: BASELINE_SCHEMA,
         provenance: Provenance {
             rumcheck_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -199,7 +225,9 @@ pub fn from_values(
             ..Provenance::default()
         },
         segments: acc.finish(),
-    }
+    };
+    b.provenance.content_hashes = vec![b.content_hash()];
+    b
 }
 
 /// `reason: count (lines …)` over all sources, for messages.
@@ -229,7 +257,8 @@ fn now_unix() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Reads a baseline file, checking its schema version.
+/// Reads a baseline file, checking its schema version and every value
+/// ([`validate`]).
 pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
     let file = path.display().to_string();
     let err = |message: String| ImportError::Baseline {
@@ -245,13 +274,35 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
                 e.column()
             ))
         })?;
-    let schema = v.get("schema").and_then(serde_json::Value::as_u64);
-    if schema != Some(u64::from(BASELINE_SCHEMA)) {
-        return Err(err(format!(
-            "schema {schema:?} is not supported (this rumcheck reads schema {BASELINE_SCHEMA}); re-import it with this version"
-        )));
+    check_schema(&v).map_err(err)?;
+    let b: Baseline =
+        serde_json::from_value(v).map_err(|e| err(format!("not a rumcheck baseline: {e}")))?;
+    validate(&b).map_err(|e| ImportError::Invalid {
+        file: file.clone(),
+        field: e.field,
+        problem: e.problem,
+    })?;
+    Ok(b)
+}
+
+/// The top-level `schema` must be [`BASELINE_SCHEMA`]; the message says
+/// which rumcheck wrote the file and what to do.
+fn check_schema(v: &serde_json::Value) -> Result<(), String> {
+    let schema = v.get("schema");
+    if schema.and_then(serde_json::Value::as_u64) == Some(u64::from(BASELINE_SCHEMA)) {
+        return Ok(());
     }
-    serde_json::from_value(v).map_err(|e| err(format!("not a rumcheck baseline: {e}")))
+    let writer = v
+        .pointer("/provenance/rumcheck_version")
+        .and_then(serde_json::Value::as_str)
+        .map_or(String::new(), |w| format!(" (written by rumcheck {w})"));
+    let this = env!("CARGO_PKG_VERSION");
+    Err(match schema {
+        None => "has no top-level \"schema\" field: not a rumcheck baseline\n  hint: baseline files are written by `rumcheck baseline import`".to_string(),
+        Some(s) => format!(
+            "is baseline schema {s}{writer}; this rumcheck ({this}) reads schema {BASELINE_SCHEMA} only\n  hint: re-import the data with this rumcheck (`rumcheck baseline import …`), or use the rumcheck that wrote it"
+        ),
+    })
 }
 
 /// Writes a baseline as pretty JSON (see [`crate::output`]).

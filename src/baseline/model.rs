@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use sketches_ddsketch::DDSketch;
 use std::collections::BTreeMap;
 
+/// Segment keys are defined with page keys in [`crate::segment`]; the
+/// baseline file stores them as they are.
+pub use crate::segment::SegmentKey;
+
 /// Version of the baseline file format. Bump on incompatible changes.
 pub const BASELINE_SCHEMA: u32 = 1;
 
@@ -21,23 +25,6 @@ pub struct Baseline {
     pub provenance: Provenance,
     /// One entry per page × segment.
     pub segments: Vec<SegmentBaseline>,
-}
-
-/// The segment a group of real users belongs to. `None` means "all".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SegmentKey {
-    /// `phone`, `tablet` or `desktop`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form_factor: Option<String>,
-    /// Effective connection type: `4g`, `3g`, `2g`, `slow-2g`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection: Option<String>,
-    /// ISO country code, when the export has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// Browser family, when the export has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub browser: Option<String>,
 }
 
 /// What is known about one page in one segment.
@@ -228,6 +215,10 @@ pub struct Provenance {
     /// The `--min-segment` the file was built with (merges re-apply it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_segment: Option<u64>,
+    /// A hash of each import's data (`xxh3-128:` and 32 hex digits; a merge
+    /// keeps every part's), so a merge can refuse the same data twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_hashes: Vec<String>,
 }
 
 /// One input file.
@@ -257,6 +248,13 @@ pub struct Rejected {
 }
 
 impl Baseline {
+    /// The hash [`Provenance::content_hashes`] records for an import: of
+    /// the segments as serialised, so the same data always hashes alike.
+    pub fn content_hash(&self) -> String {
+        let bytes = serde_json::to_vec(&self.segments).unwrap_or_default();
+        format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))
+    }
+
     /// The segment for `page` that best matches `wanted`: an exact match
     /// first, then the closest coarser segment (fields of `wanted` dropped
     /// from the most specific), then the page's all-users segment. Pages match

@@ -162,6 +162,8 @@ pub struct ImportOptions {
     pub segment_by: Vec<SegmentDim>,
     /// Page keying.
     pub page_by: PageBy,
+    /// Path segments `--page-by template` keeps although they look like ids.
+    pub keep_path_segments: crate::segment::KeepSegments,
     /// Apdex target T (ms or score) per metric.
     pub apdex_t: BTreeMap<Metric, f64>,
     /// Segments with fewer samples are marked too small.
@@ -193,6 +195,7 @@ impl ImportOptions {
             map: BTreeMap::new(),
             segment_by: vec![SegmentDim::FormFactor],
             page_by: PageBy::Template,
+            keep_path_segments: Default::default(),
             apdex_t: BTreeMap::new(),
             min_segment: 30,
             strict: false,

@@ -157,3 +157,173 @@ proptest! {
 fn check(m: Metric, v: f64) -> Result<Option<f64>, super::error::Reason> {
     record::check_number(m, v).map(Some)
 }
+
+/// An identifier planted in a URL path: the segment as written and the
+/// strings that must not reach a baseline (the identifier, decoded too).
+fn planted() -> impl Strategy<Value = (String, Vec<String>)> {
+    let plain = |s: String| (s.clone(), vec![s]);
+    prop_oneof![
+        (any::<[u8; 4]>()).prop_map(move |o| plain(format!("{}.{}.{}.{}", o[0], o[1], o[2], o[3]))),
+        (any::<u16>(), any::<u16>())
+            .prop_map(move |(a, b)| plain(format!("2001:db8:{a:x}::{b:x}"))),
+        ("[a-z]{3,8}[0-9]{0,3}", "[a-z]{4,8}", any::<bool>()).prop_map(|(local, host, encode)| {
+            let address = format!("{local}@{host}.example");
+            let written = if encode {
+                address.replace('@', "%40")
+            } else {
+                address.clone()
+            };
+            (
+                written.clone(),
+                vec![written, address, format!("{host}.example")],
+            )
+        }),
+        any::<u128>().prop_map(move |u| {
+            let h = format!("{u:032x}");
+            plain(format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..]
+            ))
+        }),
+        "[0-9a-f]{6,30}[0-9][a-f]".prop_map(plain),
+        "[A-Za-z]{8,20}[0-9][A-Za-z0-9]{7,20}".prop_map(plain),
+        "[A-Z0-9]{8,20}".prop_map(|sid| (format!("search;jsessionid={sid}"), vec![sid])),
+        "(USERID[0-9]{4}[A-Z]|[a-z]{3,8}[0-9]{2,4}|[a-z]{3,6}\\.[a-z]{3,6}[0-9]{2,3})"
+            .prop_map(plain),
+    ]
+}
+
+/// A URL with `id` between ordinary path words, maybe an origin and a query.
+fn url_with(id: String) -> impl Strategy<Value = String> {
+    let word = prop::sample::select(vec![
+        "shop", "product", "user", "track", "p", "u", "settings", "v2", "mp3",
+    ]);
+    (
+        prop::collection::vec(word.clone(), 0..3),
+        prop::collection::vec(word, 0..3),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(move |(before, after, origin, query)| {
+            let mut u = if origin {
+                "https://shop.example".to_string()
+            } else {
+                String::new()
+            };
+            for w in &before {
+                u.push('/');
+                u.push_str(w);
+            }
+            u.push('/');
+            u.push_str(&id);
+            for w in &after {
+                u.push('/');
+                u.push_str(w);
+            }
+            if query {
+                u.push_str("?ref=1");
+            }
+            u
+        })
+}
+
+fn planted_url() -> impl Strategy<Value = (String, Vec<String>)> {
+    planted().prop_flat_map(|(id, needles)| url_with(id).prop_map(move |u| (u, needles.clone())))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// The hardening issue: no IP address, e-mail address, UUID, token,
+    /// session id or user id in a URL reaches the baseline file or
+    /// `baseline show`, in any import format that has URLs.
+    #[test]
+    fn planted_identifiers_never_reach_the_baseline_or_show((url, needles) in planted_url()) {
+        let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+        let inputs = [
+            (Format::Csv, format!("url,lcp\n{url},1200\n")),
+            (Format::WebVitals, format!("{}\n", serde_json::json!({"name": "LCP", "value": 1200, "id": "v1", "page": url}))),
+            (Format::Boomerang, format!("u={encoded}&rt.start=navigation&pt.lcp=1200\n")),
+        ];
+        for (format, text) in inputs {
+            let mut o = ImportOptions::new(format);
+            o.min_segment = 1;
+            let mut imp = Importer::new(o);
+            imp.read("planted", text.as_bytes()).unwrap();
+            let b = imp.finish().unwrap();
+            // Scenario pages are keyed by the same folding, so they still match.
+            let scenario_page = crate::segment::template(&url);
+            prop_assert!(b.segments.iter().any(|s| s.page == scenario_page), "{format}: {url} is not {scenario_page}");
+            let out = serde_json::to_string(&b).unwrap() + &super::show(&b);
+            for n in &needles {
+                prop_assert!(!out.contains(n.as_str()), "{format}: {n} from {url} leaked");
+            }
+        }
+    }
+}
+
+/// A `good` baseline whose LCP sketch store is replaced by arbitrary
+/// bins, keys and offset (count and n kept consistent with the bins).
+fn with_store(offset: i32, bins: Vec<u64>, from: i32, span: i32) -> Option<super::Baseline> {
+    let values: Vec<(Metric, f64)> = (1..=5)
+        .map(|i| (Metric::Lcp, 100.0 * f64::from(i)))
+        .collect();
+    let mut j =
+        serde_json::to_value(super::from_values("/", &SegmentKey::default(), &values, 1)).ok()?;
+    let count: u64 = bins.iter().sum();
+    let store = j.pointer_mut("/segments/0/metrics/lcp/sketch/store")?;
+    store["bins"] = serde_json::json!(bins);
+    store["count"] = serde_json::json!(count);
+    store["offset"] = serde_json::json!(offset);
+    store["min_key"] = serde_json::json!(offset.saturating_add(from));
+    store["max_key"] = serde_json::json!(offset.saturating_add(from).saturating_add(span));
+    *j.pointer_mut("/segments/0/metrics/lcp/n")? = serde_json::json!(count);
+    serde_json::from_value(j).ok()
+}
+
+fn any_store() -> impl Strategy<Value = Option<super::Baseline>> {
+    let offset = prop_oneof![
+        200..400i32,
+        -(1 << 21)..(1 << 21),
+        Just(i32::MIN),
+        Just(i32::MAX - 10)
+    ];
+    (
+        offset,
+        proptest::collection::vec(0u64..4, 0..60),
+        -3..70i32,
+        -3..70i32,
+    )
+        .prop_map(|(o, bins, from, span)| with_store(o, bins, from, span))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// `baseline merge` of hand-edited sketches: either a part is rejected
+    /// by validation or the merge (and every quantile) works; never a
+    /// panic inside the sketch crate.
+    #[test]
+    fn merging_arbitrary_sketch_stores_never_panics(a in any_store(), b in any_store()) {
+        if let (Some(a), Some(b)) = (a, b) {
+            let valid = super::validate(&a).is_ok() && super::validate(&b).is_ok();
+            match super::merge_with(&[a, b], &[], true) {
+                Ok(m) => {
+                    prop_assert!(valid);
+                    for s in &m.segments {
+                        for mb in s.metrics.values() {
+                            if let Some(sk) = &mb.sketch {
+                                let _ = sk.quantile(0.75);
+                            }
+                        }
+                    }
+                }
+                Err(e) => prop_assert!(!valid, "{e}"),
+            }
+        }
+    }
+}

@@ -42,19 +42,6 @@ pub fn show(b: &Baseline) -> String {
     out
 }
 
-/// `phone · 4g · DE · chrome`, or `all users`.
-pub fn segment_label(k: &SegmentKey) -> String {
-    let parts: Vec<&str> = [&k.form_factor, &k.connection, &k.country, &k.browser]
-        .into_iter()
-        .filter_map(|v| v.as_deref())
-        .collect();
-    if parts.is_empty() {
-        "all users".into()
-    } else {
-        parts.join(" · ")
-    }
-}
-
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
@@ -65,7 +52,12 @@ fn segment_block(out: &mut String, s: &SegmentBaseline) {
     } else {
         ""
     };
-    let _ = writeln!(out, "\n{} — {}{flag}", s.page, segment_label(&s.segment));
+    let _ = writeln!(
+        out,
+        "\n{} — {}{flag}",
+        s.page,
+        SegmentKey::label(&s.segment)
+    );
     let ctx = context_line(&s.context);
     if !ctx.is_empty() {
         let _ = writeln!(out, "  {ctx}");

@@ -126,7 +126,7 @@ fn parse(buf: &[u8], opts: &ImportOptions) -> Result<(Pending, Option<u64>), (Re
     let mut page_key = String::new();
     match url {
         Some(u) => {
-            if !page::page_key(&u, opts.page_by, &mut page_key) {
+            if !opts.page_key(&u, &mut page_key) {
                 return Err((Reason::MissingPage, "the page field is empty".into()));
             }
         }

@@ -1,9 +1,9 @@
 //! The calibration file written by `rumcheck calibrate` and read by `run`,
 //! `compare` and `demo` (documented in `docs/calibration-format.md`).
 
-use crate::baseline::SegmentKey;
 use crate::metric::Metric;
 use crate::projection::TierLayout;
+use crate::segment::SegmentKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;

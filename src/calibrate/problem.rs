@@ -20,7 +20,7 @@ pub(super) struct Problem {
     pub(super) page: usize,
     pub(super) page_name: String,
     pub(super) field_page: String,
-    pub(super) segment: crate::baseline::SegmentKey,
+    pub(super) segment: crate::segment::SegmentKey,
     pub(super) targets: Vec<(Metric, FieldDist)>,
     pub(super) levels: Vec<(f64, f64)>,
     pub(super) probes: Vec<(Conditions, BTreeMap<Metric, f64>)>,

@@ -41,6 +41,11 @@ pub struct ImportArgs {
     /// How pages are keyed: path, template (folds ids) or none.
     #[arg(long, value_name = "HOW", default_value = "template")]
     pub page_by: String,
+    /// With `--page-by template`, keep path segments matching this regular
+    /// expression (whole segment) instead of folding them to `:id`, e.g.
+    /// `es20[0-9]{2}`. Repeatable. E-mail addresses always fold.
+    #[arg(long = "keep-path-segment", value_name = "REGEX")]
+    pub keep_path_segment: Vec<String>,
     /// Apdex target per metric, e.g. `lcp=2500`.
     #[arg(long, value_name = "METRIC=MS")]
     pub apdex_t: Vec<String>,
@@ -74,6 +79,10 @@ pub struct MergeArgs {
     /// Baselines to merge.
     #[arg(value_name = "BASELINE.json", required = true, num_args = 2..)]
     pub files: Vec<PathBuf>,
+    /// Merge baselines holding the same imported data too (normally
+    /// refused: every value would count twice).
+    #[arg(long)]
+    pub allow_duplicate: bool,
     /// Output baseline file.
     #[arg(short, long, value_name = "BASELINE.json")]
     pub output: PathBuf,

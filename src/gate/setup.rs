@@ -154,7 +154,7 @@ pub fn field_pages(scenario: &LoadedScenario) -> BTreeMap<String, String> {
             if let Step::Navigate(n) = step {
                 out.insert(
                     format!("{}/{}", page.name, n.name()),
-                    crate::scenario::template(n.path()),
+                    crate::segment::template(n.path()),
                 );
             }
         }

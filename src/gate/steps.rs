@@ -6,13 +6,14 @@
 
 use super::setup::{calibrated_layouts, calibration_notes, field_pages, setups};
 use super::{BatchView, Gate, GateError, GateOutcome, Runs};
-use crate::baseline::{Baseline, SegmentKey, read_baseline};
+use crate::baseline::{Baseline, read_baseline};
 use crate::calibrate::CalibrationFile;
 use crate::projection::TierLayout;
 use crate::report::{Environment, ProfileInfo, Results, RunMeta, ScenarioInfo};
 use crate::run::{Batch, Job, Runner, SampleSink, SessionSetup, plan::plan};
 use crate::sample::{Sample, read_samples};
 use crate::scenario::LoadedScenario;
+use crate::segment::SegmentKey;
 use crate::stats::SpendingPlan;
 use crate::verdict::{self, FieldBaseline, GateResult, Inputs, sequential};
 use std::collections::BTreeMap;

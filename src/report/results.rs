@@ -16,9 +16,9 @@ pub use verdict::{
 
 use super::ReportError;
 use super::summary::{GroupKey, summarize};
-use crate::baseline::SegmentKey;
 use crate::metric::Metric;
 use crate::sample::{Sample, Variant};
+use crate::segment::SegmentKey;
 use crate::verdict::GateResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -314,13 +314,6 @@ fn validate(
     })
 }
 
-/// A path as `baseline import --page-by template` keys it (`/product/1` → `/product/:id`).
-pub fn template(path: &str) -> String {
-    let mut key = String::new();
-    crate::baseline::page::page_key(path, crate::baseline::PageBy::Template, &mut key);
-    key
-}
-
 fn parse_base_url(s: &str) -> Result<url::Url, String> {
     let url = url::Url::parse(s).map_err(|e| e.to_string())?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -372,7 +365,7 @@ impl LoadedScenario {
     pub fn field_page(&self, page: &Page) -> String {
         page.field_page
             .clone()
-            .unwrap_or_else(|| template(&page.path))
+            .unwrap_or_else(|| crate::segment::template(&page.path))
     }
 
     /// The absolute URL of a page path (paths join the base URL).

@@ -17,7 +17,7 @@
 
 use super::error::ProfileError;
 use super::presets;
-use crate::baseline::SegmentKey;
+use crate::segment::SegmentKey;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

@@ -46,10 +46,11 @@ pub mod simulate;
 pub use model::*;
 pub use options::{OptionsError, VerdictOptions, parse_threshold};
 
-use crate::baseline::{Baseline, SegmentKey};
+use crate::baseline::Baseline;
 use crate::metric::Metric;
 use crate::projection::TierLayout;
 use crate::sample::{Sample, Variant};
+use crate::segment::SegmentKey;
 use crate::stats::holm;
 use std::collections::BTreeMap;
 

@@ -368,3 +368,210 @@ fn gzip_files_and_standard_input_import_like_the_plain_file() {
     assert_eq!(run.status.code(), Some(2), "{err}");
     assert!(err.contains("cut.csv.gz"), "{err}");
 }
+
+#[test]
+fn keep_path_segment_keeps_what_it_matches_and_a_bad_pattern_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("pages.csv");
+    std::fs::write(
+        &csv,
+        "url,lcp\n/docs/es2015/intro,1000\n/u/alice14/profile,1100\n/docs/es2016/intro,900\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("b.json");
+    let args = |keep: &'static str| {
+        vec![
+            "baseline".to_string(),
+            "import".into(),
+            s(&csv).into(),
+            "--format".into(),
+            "csv".into(),
+            "--min-segment".into(),
+            "1".into(),
+            "--keep-path-segment".into(),
+            keep.into(),
+            "-o".into(),
+            s(&out_file).into(),
+        ]
+    };
+    let run = |a: Vec<String>| {
+        Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+            .args(a)
+            .output()
+            .unwrap()
+    };
+    let out = run(args("es20[0-9]{2}"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = std::fs::read_to_string(&out_file).unwrap();
+    assert!(json.contains("\"/docs/es2015/intro\""), "{json}");
+    assert!(json.contains("\"/docs/es2016/intro\""), "{json}");
+    assert!(
+        json.contains("\"/u/:id/profile\"") && !json.contains("alice14"),
+        "{json}"
+    );
+    let out = run(args("es20("));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--keep-path-segment 'es20('"), "{err}");
+}
+
+/// Imports `wide.csv` into `dir/name` and returns the path.
+fn imported(dir: &Path, name: &str) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let r = rumcheck(&[
+        "baseline",
+        "import",
+        s(&fixture("wide.csv")),
+        "--format",
+        "csv",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    out
+}
+
+/// `file` with the JSON value at `pointer` replaced, written to `to`.
+fn edited(file: &Path, pointer: &str, v: serde_json::Value, to: &Path) {
+    let mut j: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    *j.pointer_mut(pointer).unwrap() = v;
+    std::fs::write(to, serde_json::to_vec(&j).unwrap()).unwrap();
+}
+
+#[test]
+fn merge_and_show_reject_broken_sketches_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = imported(dir.path(), "good.json");
+    let bad = dir.path().join("bad.json");
+    let sketch = "/segments/0/metrics/ttfb/sketch/store";
+    for (field, v) in [
+        ("bins", serde_json::json!([])),
+        ("offset", serde_json::json!(i32::MIN)),
+        ("max_key", serde_json::json!(i32::MAX)),
+    ] {
+        edited(&good, &format!("{sketch}/{field}"), v, &bad);
+        for args in [
+            vec![
+                "baseline",
+                "merge",
+                s(&bad),
+                s(&good),
+                "-o",
+                s(&dir.path().join("m.json")),
+            ],
+            vec!["baseline", "show", s(&bad)],
+        ] {
+            let out = rumcheck(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{field}: {args:?}: {err}");
+            assert!(
+                err.contains("bad.json") && err.contains("sketch.store"),
+                "{field}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn merge_refuses_the_same_data_twice_unless_allow_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = imported(dir.path(), "a.json");
+    let again = imported(dir.path(), "again.json");
+    let m = dir.path().join("m.json");
+    let out = rumcheck(&["baseline", "merge", s(&a), s(&again), "-o", s(&m)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("again.json") && err.contains("a.json"),
+        "{err}"
+    );
+    assert!(
+        err.contains("count every value twice") && err.contains("--allow-duplicate"),
+        "{err}"
+    );
+    assert!(!m.exists());
+    let out = rumcheck(&[
+        "baseline",
+        "merge",
+        s(&a),
+        s(&again),
+        "-o",
+        s(&m),
+        "--allow-duplicate",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The merge of both still holds a's data: merging it with a is refused.
+    let out = rumcheck(&[
+        "baseline",
+        "merge",
+        s(&m),
+        s(&a),
+        "-o",
+        s(&dir.path().join("m2.json")),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unsupported_schema_says_which_is_supported_and_how_to_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = imported(dir.path(), "good.json");
+    let two = dir.path().join("two.json");
+    edited(&good, "/schema", serde_json::json!(2), &two);
+    let out = rumcheck(&["baseline", "show", s(&two)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("Some("), "{err}");
+    assert!(
+        err.contains("two.json") && err.contains("schema 2"),
+        "{err}"
+    );
+    assert!(
+        err.contains("reads schema 1") && err.contains("re-import"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_truncated_gzip_input_is_named_once_and_explained() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(fixture("wide.csv")).unwrap())
+        .unwrap();
+    let bytes = gz.finish().unwrap();
+    let cut = dir.path().join("cut.csv.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let out = rumcheck(&[
+        "baseline",
+        "import",
+        s(&cut),
+        "--format",
+        "csv",
+        "-o",
+        s(&dir.path().join("b.json")),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cut.csv.gz") && err.contains("truncated"),
+        "{err}"
+    );
+    assert_eq!(err.matches("incomplete deflate stream").count(), 1, "{err}");
+}

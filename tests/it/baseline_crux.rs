@@ -4,7 +4,8 @@
 
 use super::baseline_import::{entry, field_data, fixture, opts, seg};
 use rumcheck::Metric;
-use rumcheck::baseline::{Format, ImportError, MetricBaseline, SegmentKey, import_files};
+use rumcheck::baseline::{Format, ImportError, MetricBaseline, import_files};
+use rumcheck::segment::SegmentKey;
 
 /// The double a number printed in a source file denotes.
 fn text_f64(s: &str) -> f64 {

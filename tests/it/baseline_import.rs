@@ -3,9 +3,8 @@
 //! Boomerang beacons; CrUX records are in `baseline_crux`.
 
 use rumcheck::Metric;
-use rumcheck::baseline::{
-    Baseline, Format, ImportOptions, SegmentBaseline, SegmentKey, import_files,
-};
+use rumcheck::baseline::{Baseline, Format, ImportOptions, SegmentBaseline, import_files};
+use rumcheck::segment::SegmentKey;
 use std::path::PathBuf;
 
 pub fn fixture(name: &str) -> PathBuf {

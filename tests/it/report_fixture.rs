@@ -2,10 +2,11 @@
 //! tests/fixtures/report, a hand-written verdict over them, and a hostile
 //! variant where every string carries markup-breaking payloads.
 
-use rumcheck::baseline::{Baseline, SegmentKey};
+use rumcheck::baseline::Baseline;
 use rumcheck::metric::Metric;
 use rumcheck::report::{Environment, ProfileInfo, Results, RunMeta, ScenarioInfo};
 use rumcheck::sample::{Sample, Variant, read_samples};
+use rumcheck::segment::SegmentKey;
 use rumcheck::stats::Interval;
 use rumcheck::verdict::{
     Against, Comparison, GateResult, GateStatus, Outcome, PageHealth, TestKind,

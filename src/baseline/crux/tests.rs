@@ -105,3 +105,62 @@ fn history_record_uses_the_newest_finite_rtt_p75() {
         "the newest period has a null p75; the one before is used"
     );
 }
+
+fn error_of(json: &str) -> String {
+    let mut tally = Tally::new("crux-phone.json", "crux", false);
+    import(json.as_bytes(), &mut tally, &mut CruxOut::default())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn a_negative_cls_p75_is_rejected_naming_file_and_field() {
+    let e = error_of(
+        r#"{"record": {"key": {"origin": "https://shop.example"}, "metrics": {
+        "cumulative_layout_shift": {"histogram": [{"start": "0.00", "end": "0.10", "density": 1}],
+        "percentiles": {"p75": -3}}}}}"#,
+    );
+    assert!(e.starts_with("crux-phone.json: "), "{e}");
+    assert!(
+        e.contains("record.metrics.cumulative_layout_shift.percentiles.p75: -3"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_non_numeric_lcp_density_is_rejected_naming_file_and_field() {
+    let e = error_of(&API_RECORD.replace("\"density\": 0.8", "\"density\": \"abc\""));
+    assert!(e.starts_with("crux-phone.json: "), "{e}");
+    assert!(
+        e.contains(
+            "record.metrics.largest_contentful_paint.histogram[0].density: \"abc\" is not a number"
+        ),
+        "{e}"
+    );
+    let e = error_of(&API_RECORD.replace("\"density\": 0.8", "\"density\": 1.8"));
+    assert!(e.contains("between 0 and 1"), "{e}");
+}
+
+#[test]
+fn psi_and_history_values_are_checked_too() {
+    let psi = r#"{"loadingExperience": {"id": "https://shop.example/", "metrics": {
+        "LARGEST_CONTENTFUL_PAINT_MS": {"percentile": 2100, "distributions": [
+          {"min": 0, "max": 2500, "proportion": "abc"}]}}}}"#;
+    let e = error_of(psi);
+    assert!(
+        e.contains(
+            "loadingExperience.metrics.LARGEST_CONTENTFUL_PAINT_MS.distributions[0].proportion"
+        ),
+        "{e}"
+    );
+    let history = r#"{"record": {"key": {"origin": "https://shop.example"},
+      "collectionPeriods": [{}],
+      "metrics": {"largest_contentful_paint": {
+        "histogramTimeseries": [{"start": 0, "end": 2500, "densities": [0.8]}],
+        "percentilesTimeseries": {"p75s": [-1]}}}}}"#;
+    let e = error_of(history);
+    assert!(
+        e.contains("record.metrics.largest_contentful_paint.percentilesTimeseries.p75s[0]"),
+        "{e}"
+    );
+}

@@ -410,7 +410,7 @@ impl RowState {
         };
         match get(Field::Url)? {
             Some(u) => {
-                if !page::page_key(u, opts.page_by, &mut self.page) {
+                if !opts.page_key(u, &mut self.page) {
                     return Err((Reason::MissingPage, "the url column is empty".into()));
                 }
             }

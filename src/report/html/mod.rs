@@ -14,9 +14,10 @@ pub mod visits;
 use super::results::{ComparisonRecord, Results};
 use super::text::{change, esc, p, value};
 use super::{ReportError, ReportInput, Reporter};
-use crate::baseline::{Baseline, SegmentBaseline, SegmentKey};
+use crate::baseline::{Baseline, SegmentBaseline};
 use crate::metric::Metric;
 use crate::sample::{Sample, Variant};
+use crate::segment::SegmentKey;
 use plot::{FieldCurve, PlotData};
 use std::fmt::Write;
 
@@ -89,7 +90,7 @@ fn header(out: &mut String, r: &Results) {
     let profiles: Vec<String> = r
         .profiles
         .iter()
-        .map(|p| format!("{} → {}", p.name, segment_label(&p.segment)))
+        .map(|p| format!("{} → {}", p.name, SegmentKey::label(&p.segment)))
         .collect();
     let _ = writeln!(
         out,
@@ -102,19 +103,6 @@ fn header(out: &mut String, r: &Results) {
         esc(&e.os),
         e.host_cores
     );
-}
-
-/// `phone · 4g` or `all users`.
-fn segment_label(s: &SegmentKey) -> String {
-    let parts: Vec<&str> = [&s.form_factor, &s.connection, &s.country, &s.browser]
-        .into_iter()
-        .filter_map(|p| p.as_deref())
-        .collect();
-    if parts.is_empty() {
-        "all users".into()
-    } else {
-        parts.join(" · ")
-    }
 }
 
 fn verdict(out: &mut String, r: &Results) {
@@ -278,7 +266,7 @@ fn context(out: &mut String, field: Option<&SegmentBaseline>) {
         out,
         "<div class=\"field-context\"><h3>Field: <span class=\"segment\">{} · {}</span>{}</h3><dl><dt>page views</dt><dd>{}</dd><dt>sessions</dt><dd>{}</dd><dt>users</dt><dd>{}</dd><dt>bounce rate</dt><dd>{}</dd><dt>JS error rate</dt><dd>{}</dd></dl>",
         esc(&f.page),
-        esc(&segment_label(&f.segment)),
+        esc(&SegmentKey::label(&f.segment)),
         if f.too_small {
             " (too small to compare)"
         } else {
