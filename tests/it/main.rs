@@ -12,6 +12,7 @@ mod cleanup;
 mod collector;
 mod compare_cli;
 mod field_projection;
+mod fuzz;
 mod gate_api;
 mod gate_validity;
 mod hardening_cli;
