@@ -293,13 +293,13 @@ fn binned_crux_segments_show_the_good_share_offset() {
     );
 }
 
-/// A field of 20 000 LCP values, log-normal around 2000 ms (σ = 0.5).
-fn sketch_baseline() -> Baseline {
+/// A field of 20 000 LCP values, log-normal around `median` ms (σ = 0.5).
+fn sketch_baseline(median: f64) -> Baseline {
     let mut b = baseline(None, false, "web-vitals", false);
     let mut sketch = crate::baseline::Sketch::default();
     for i in 0..20_000 {
         let u = (i as f64 + 0.5) / 20_000.0;
-        sketch.add(2000.0 * (0.5 * crate::stats::normal::quantile(u)).exp());
+        sketch.add(median * (0.5 * crate::stats::normal::quantile(u)).exp());
     }
     let mb = b.segments[0].metrics.get_mut(&Metric::Lcp).unwrap();
     mb.p75 = sketch.quantile(0.75);
@@ -320,8 +320,14 @@ fn tiered(variant: &str, tiers: u32, n: usize, factor: f64) -> Vec<Sample> {
     out
 }
 
-fn projected(cand: &[Sample], refs: &[Sample]) -> GateResult {
-    let b = sketch_baseline();
+/// The LCP verdict of `cand` against `refs` with home calibrated in three
+/// equal tiers against field `b`.
+fn projected_with(
+    b: &Baseline,
+    cand: &[Sample],
+    refs: &[Sample],
+    options: VerdictOptions,
+) -> GateResult {
     let segments = BTreeMap::new();
     let layout: Vec<crate::projection::TierLayout> = (0..3)
         .map(|k| crate::projection::TierLayout {
@@ -337,7 +343,7 @@ fn projected(cand: &[Sample], refs: &[Sample]) -> GateResult {
             candidate: cand,
             reference: Some(refs),
             field: Some(FieldBaseline {
-                baseline: &b,
+                baseline: b,
                 segments: &segments,
                 pages: &BTreeMap::new(),
                 calibrated: Some(&calibrated),
@@ -345,8 +351,17 @@ fn projected(cand: &[Sample], refs: &[Sample]) -> GateResult {
         },
         &VerdictOptions {
             metrics: vec![Metric::Lcp],
-            ..Default::default()
+            ..options
         },
+    )
+}
+
+fn projected(cand: &[Sample], refs: &[Sample]) -> GateResult {
+    projected_with(
+        &sketch_baseline(2000.0),
+        cand,
+        refs,
+        VerdictOptions::default(),
     )
 }
 
@@ -392,15 +407,8 @@ fn a_calibrated_build_without_change_passes_its_projected_row() {
 fn flipping_the_assessment_regresses_even_under_the_threshold() {
     // A field whose p75 sits just under 2500 ms; a +12 % change, under a
     // 25 % field tolerance, pushes the whole projected interval past the limit.
-    let mut b = sketch_baseline();
-    let mut sketch = crate::baseline::Sketch::default();
-    for i in 0..20_000 {
-        let u = (i as f64 + 0.5) / 20_000.0;
-        sketch.add(1700.0 * (0.5 * crate::stats::normal::quantile(u)).exp());
-    }
-    let mb = b.segments[0].metrics.get_mut(&Metric::Lcp).unwrap();
-    mb.p75 = sketch.quantile(0.75);
-    mb.sketch = Some(sketch);
+    let b = sketch_baseline(1700.0);
+    let mb = &b.segments[0].metrics[&Metric::Lcp];
     assert!(
         mb.p75.unwrap() < 2500.0 && mb.p75.unwrap() > 2300.0,
         "{:?}",
@@ -416,29 +424,11 @@ fn flipping_the_assessment_regresses_even_under_the_threshold() {
         .collect();
     // Reference values identical within each tier, so the ratio is exact.
     let refs: Vec<Sample> = tiered("reference", 3, 12, 1.0);
-    let segments = BTreeMap::new();
-    let layout: Vec<crate::projection::TierLayout> = (0..3)
-        .map(|k| crate::projection::TierLayout {
-            quantile: (k as f64 + 0.5) / 3.0,
-            weight: 1.0 / 3.0,
-        })
-        .collect();
-    let calibrated = [(("default".to_string(), "home".to_string()), layout)]
-        .into_iter()
-        .collect();
-    let g = judge(
-        &Inputs {
-            candidate: &cand,
-            reference: Some(&refs),
-            field: Some(FieldBaseline {
-                baseline: &b,
-                segments: &segments,
-                pages: &BTreeMap::new(),
-                calibrated: Some(&calibrated),
-            }),
-        },
-        &VerdictOptions {
-            metrics: vec![Metric::Lcp],
+    let g = projected_with(
+        &b,
+        &cand,
+        &refs,
+        VerdictOptions {
             field_tolerance: 0.25,
             ..Default::default()
         },
