@@ -130,16 +130,10 @@ impl ReportManager {
     }
 }
 
-/// The report module's own variants where they say the same thing (callers
-/// match on them); the rest as they are.
+/// A directory given as a report file gets a hint with the format's file
+/// name; everything else is the output module's error as it is.
 fn report_error(format: Format, e: OutputError) -> ReportError {
     match e {
-        OutputError::MissingDirectory { flag, path, dir } => {
-            ReportError::MissingDirectory { flag, path, dir }
-        }
-        OutputError::NotWritable { flag, path, source } => {
-            ReportError::NotWritable { flag, path, source }
-        }
         OutputError::NotAFile {
             flag,
             path,

@@ -75,18 +75,6 @@ pub trait Reporter {
 /// Why a report could not be written or a results file not read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The output's directory does not exist.
-    #[error(
-        "{flag} '{path}': the directory '{dir}' does not exist\n  hint: create it first (mkdir -p '{dir}') or choose another path"
-    )]
-    MissingDirectory {
-        /// The flag (`--html`).
-        flag: String,
-        /// The output path as given.
-        path: String,
-        /// Its parent directory.
-        dir: String,
-    },
     /// The output path is a directory.
     #[error("{flag} '{path}' is a directory\n  hint: give a file name, e.g. '{path}/report.{ext}'")]
     IsDirectory {
@@ -96,18 +84,6 @@ pub enum ReportError {
         path: String,
         /// Usual extension of the format.
         ext: String,
-    },
-    /// The output cannot be written (permissions, read-only file system…).
-    #[error(
-        "{flag} '{path}': cannot write this file: {source}\n  hint: choose a writable location"
-    )]
-    NotWritable {
-        /// The flag.
-        flag: String,
-        /// The path.
-        path: String,
-        /// Underlying error.
-        source: std::io::Error,
     },
     /// Writing a report failed after validation.
     #[error("could not write report '{path}': {source}")]

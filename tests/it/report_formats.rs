@@ -3,6 +3,7 @@
 //! read back, and the output-path and schema errors people see.
 
 use crate::report_fixture::{self, Fixture};
+use rumcheck::output::OutputError;
 use rumcheck::report::github;
 use rumcheck::report::{Format, ReportError, ReportInput, ReportManager, Results};
 use rumcheck::sample::Variant;
@@ -150,7 +151,13 @@ fn a_missing_output_directory_names_the_flag_and_the_file() {
     let missing = dir.path().join("no/such/dir/report.html");
     let err = ReportManager::from_cli_arguments(None, None, None, Some(&missing)).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, ReportError::MissingDirectory { .. }), "{msg}");
+    assert!(
+        matches!(
+            err,
+            ReportError::Output(OutputError::MissingDirectory { .. })
+        ),
+        "{msg}"
+    );
     assert!(
         msg.starts_with("--html '")
             && msg.contains("report.html")
@@ -186,7 +193,10 @@ fn an_unwritable_output_is_refused_before_anything_runs() {
     }
     let err = ReportManager::from_cli_arguments(None, Some(&target), None, None).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, ReportError::NotWritable { .. }), "{msg}");
+    assert!(
+        matches!(err, ReportError::Output(OutputError::NotWritable { .. })),
+        "{msg}"
+    );
     assert!(
         msg.starts_with("--junit '") && msg.contains("junit.xml"),
         "{msg}"
@@ -307,7 +317,10 @@ fn an_output_in_a_directory_that_refuses_files_is_refused_even_for_root() {
     let target = Path::new("/proc/rumcheck-report.json");
     let err = ReportManager::from_cli_arguments(Some(target), None, None, None).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, ReportError::NotWritable { .. }), "{msg}");
+    assert!(
+        matches!(err, ReportError::Output(OutputError::NotWritable { .. })),
+        "{msg}"
+    );
     assert!(
         msg.starts_with("--json '/proc/rumcheck-report.json': cannot write this file"),
         "{msg}"
