@@ -209,18 +209,7 @@ fn binned(
         }
         _ => None,
     };
-    Some(MetricBaseline {
-        n: 0,
-        definition: CRUX.to_string(),
-        binned_only: true,
-        p50: None,
-        p75: Some(p75),
-        p90: None,
-        p95: None,
-        shares,
-        histogram,
-        sketch: None,
-    })
+    Some(MetricBaseline::binned(CRUX, Some(p75), shares, histogram))
 }
 
 fn push(

@@ -293,6 +293,28 @@ impl Baseline {
 }
 
 impl MetricBaseline {
+    /// A metric known only from binned data (CrUX): a p75, the good / needs
+    /// improvement / poor shares and the histogram, no sketch and no n.
+    pub fn binned(
+        definition: &str,
+        p75: Option<f64>,
+        shares: Option<Shares>,
+        histogram: Vec<Bin>,
+    ) -> MetricBaseline {
+        MetricBaseline {
+            n: 0,
+            definition: definition.to_string(),
+            binned_only: true,
+            p50: None,
+            p75,
+            p90: None,
+            p95: None,
+            shares,
+            histogram,
+            sketch: None,
+        }
+    }
+
     /// The share of visits rated `rating`, if known.
     pub fn share(&self, rating: Rating) -> Option<f64> {
         let s = self.shares?;

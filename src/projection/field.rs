@@ -150,18 +150,11 @@ mod tests {
     use crate::baseline::{Shares, Sketch};
 
     fn mb(sketch: Option<Sketch>, p75: Option<f64>, shares: Option<Shares>) -> MetricBaseline {
-        MetricBaseline {
-            n: sketch.as_ref().map_or(0, Sketch::count),
-            definition: "web-vitals".into(),
-            binned_only: sketch.is_none(),
-            p50: None,
-            p75,
-            p90: None,
-            p95: None,
-            shares,
-            histogram: Vec::new(),
-            sketch,
-        }
+        let mut m = MetricBaseline::binned("web-vitals", p75, shares, Vec::new());
+        m.binned_only = sketch.is_none();
+        m.n = sketch.as_ref().map_or(0, Sketch::count);
+        m.sketch = sketch;
+        m
     }
 
     #[test]

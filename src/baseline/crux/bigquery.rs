@@ -473,18 +473,7 @@ fn one_metric(
         _ => None,
     };
     Ok(Some((
-        MetricBaseline {
-            n: 0,
-            definition: CRUX_BIGQUERY.to_string(),
-            binned_only: true,
-            p50: None,
-            p75,
-            p90: None,
-            p95: None,
-            shares,
-            histogram: Vec::new(),
-            sketch: None,
-        },
+        MetricBaseline::binned(CRUX_BIGQUERY, p75, shares, Vec::new()),
         mismatch,
     )))
 }
