@@ -27,7 +27,9 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
         args.strict,
     )
     .map_err(Failure::usage)?;
-    opts.threads = args.threads;
+    opts.set_threads(args.threads).map_err(Failure::usage)?;
+    opts.set_bounds(args.max_pages, args.max_line_bytes)
+        .map_err(Failure::usage)?;
     let b = baseline::import_files(&args.files, &opts).map_err(Failure::usage)?;
     baseline::write_baseline(&args.output, &b).map_err(Failure::usage)?;
     let (read, accepted) = b

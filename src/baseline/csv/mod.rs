@@ -1,25 +1,36 @@
 //! Generic RUM CSV exports: wide (a column per metric) or long (metric name
 //! + value per row), columns found by common names or `--map`.
+//!
+//! One import path: a file is read in blocks ([`blocks`]); a stream is
+//! first copied to a temporary file ([`spill`]).
 
-mod parallel;
+mod blocks;
 mod reader;
 mod scan;
-mod spans;
+mod spill;
 
 use super::accum::Accumulator;
+use super::distinct::PreHashedState;
 use super::error::{ImportError, Reason, Tally};
-use super::options::{Field, ImportOptions, PageBy, SegmentDim};
+use super::options::{Field, ImportOptions, OTHER_PAGE, PageBy, SegmentDim};
 use super::page::{self, SegmentValues};
 use super::record::{
-    Record, View, WEB_VITALS, check_number, hash_id, parse_time, parse_value, plain_decimal,
-    unknown_metric,
+    Record, View, WEB_VITALS, check_number, hash_id, parse_time_checked, parse_value,
+    plain_decimal, unknown_metric,
 };
 use crate::metric::Metric;
 use reader::{Record as RawRecord, RecordReader};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, Read};
+use std::ops::ControlFlow;
 
-pub use spans::{import_file, splits};
+pub(crate) use blocks::import_file;
+pub(crate) use spill::import_stream;
+
+/// Page keys longer than this are folded into [`OTHER_PAGE`]: no real
+/// page is keyed by kilobytes of path, and a cap on pages means little if
+/// each may hold a megabyte.
+const MAX_PAGE_KEY_BYTES: usize = 2048;
 
 /// Header names recognised without `--map` (compared case-insensitively).
 fn aliases(field: Field) -> &'static [&'static str] {
@@ -171,32 +182,6 @@ fn sniff(reader: &mut impl BufRead) -> std::io::Result<u8> {
     })
 }
 
-/// Imports one CSV stream into `acc` (a file on disk goes through
-/// [`import_file`] when [`splits`] says so).
-pub fn import(
-    reader: impl BufRead,
-    opts: &ImportOptions,
-    acc: &mut Accumulator,
-    tally: &mut Tally,
-) -> Result<(), ImportError> {
-    let Some((mut rdr, headers)) = open(reader, tally)? else {
-        return Ok(());
-    };
-    let cols = resolve(&headers, opts, &tally.source.file)?;
-    let threads = opts.thread_count();
-    let width = headers.len();
-    if threads > 1 {
-        parallel::import(&mut rdr, width, &cols, opts, acc, tally, threads)?;
-    } else {
-        let mut rows = Rows::new(&cols, opts);
-        read_records(&mut rdr, width, tally, |rec, tally| {
-            let fields = Fields::new(rec.bytes, rec.ends);
-            rows.take_fields(fields, rec.line, None, acc, tally)
-        })?;
-    }
-    no_rows(tally)
-}
-
 /// Counts a file with a header and no rows as empty.
 fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
     if tally.source.rows_read == 0 {
@@ -211,14 +196,24 @@ type Opened<R> = (RecordReader<R>, Vec<String>);
 /// Sniffs the delimiter and reads the header: the record reader, ready at
 /// the first row, and the column names; `None` for an empty file (counted
 /// in `tally`).
-fn open<R: BufRead>(mut reader: R, tally: &mut Tally) -> Result<Option<Opened<R>>, ImportError> {
+fn open<R: BufRead>(
+    mut reader: R,
+    max_line: usize,
+    tally: &mut Tally,
+) -> Result<Option<Opened<R>>, ImportError> {
     let io = |source| ImportError::Io {
         file: tally.source.file.clone(),
         source,
     };
     let delimiter = sniff(&mut reader).map_err(io)?;
-    let mut rdr = RecordReader::new(reader, delimiter);
+    let mut rdr = RecordReader::new(reader, delimiter).max_record(max_line);
     let headers: Vec<String> = match rdr.next_record().map_err(io)? {
+        Some(h) if h.too_long => {
+            return Err(ImportError::HeaderTooLong {
+                file: tally.source.file.clone(),
+                limit: max_line,
+            });
+        }
         Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
             .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
             .collect(),
@@ -231,14 +226,16 @@ fn open<R: BufRead>(mut reader: R, tally: &mut Tally) -> Result<Option<Opened<R>
 }
 
 /// Reads every record after the header, counts it as read and hands it to
-/// `sink`; records with another number of fields than the header's `width`
-/// are counted as malformed here.
+/// `sink` until it breaks; records longer than the reader's bound or with
+/// another number of fields than the header's `width` are counted as
+/// rejected here.
 fn read_records<R: Read>(
     rdr: &mut RecordReader<R>,
     width: usize,
     tally: &mut Tally,
-    mut sink: impl FnMut(RawRecord<'_>, &mut Tally) -> Result<(), ImportError>,
+    mut sink: impl FnMut(RawRecord<'_>, &mut Tally) -> Result<ControlFlow<()>, ImportError>,
 ) -> Result<(), ImportError> {
+    let limit = rdr.limit();
     loop {
         let rec = rdr.next_record().map_err(|source| ImportError::Io {
             file: tally.source.file.clone(),
@@ -248,8 +245,15 @@ fn read_records<R: Read>(
             return Ok(());
         };
         tally.source.rows_read += 1;
-        if rec.ends.len() == width {
-            sink(rec, tally)?;
+        if rec.too_long {
+            let detail = format!(
+                "the record is longer than {limit} bytes (--max-line-bytes); it was skipped unread"
+            );
+            tally.reject(Reason::TooLong, rec.line, &detail)?;
+        } else if rec.ends.len() == width {
+            if sink(rec, tally)?.is_break() {
+                return Ok(());
+            }
         } else {
             let detail = format!(
                 "the row has {} fields, the header has {width}",
@@ -271,20 +275,50 @@ fn field_range(ends: &[u32], i: usize) -> Option<std::ops::Range<usize>> {
     Some(start..end)
 }
 
-/// Turns records into accumulator updates; one per thread.
+/// Which page keys an import keeps (see `blocks`).
+#[derive(Clone, Copy)]
+enum Pages<'a> {
+    /// Every page (the file has at most `--max-pages`, or this pass finds out).
+    All,
+    /// The pages whose [`page_hash`](super::topk::page_hash) is in the set;
+    /// the others become [`OTHER_PAGE`].
+    Kept(&'a HashSet<u64, PreHashedState>),
+}
+
+/// Turns records into accumulator updates; one per block.
 struct Rows<'a> {
     cols: &'a Columns,
     opts: &'a ImportOptions,
+    pages: Pages<'a>,
     row: RowState,
 }
 
 impl<'a> Rows<'a> {
-    fn new(cols: &'a Columns, opts: &'a ImportOptions) -> Self {
+    fn new(cols: &'a Columns, opts: &'a ImportOptions, pages: Pages<'a>) -> Self {
         Rows {
             cols,
             opts,
+            pages,
             row: RowState::default(),
         }
+    }
+
+    /// The page a read row is counted under.
+    fn page(&self) -> &str {
+        let page = self.row.page.as_str();
+        let kept = match self.pages {
+            _ if page.len() > MAX_PAGE_KEY_BYTES => false,
+            Pages::All => true,
+            Pages::Kept(set) => set.contains(&super::topk::page_hash(page)),
+        };
+        if kept { page } else { OTHER_PAGE }
+    }
+
+    /// The page of a row that would be accepted (for counting pages), or
+    /// `None` for a row that would be rejected.
+    fn accepted_page(&mut self, fields: Fields<'_>) -> Option<&str> {
+        self.row.read(&fields, self.cols, self.opts).ok()?;
+        Some(self.page())
     }
 
     /// Numbers this reader's page views (wide format) from `n` on, so that
@@ -296,28 +330,24 @@ impl<'a> Rows<'a> {
 
     /// Adds one record's fields, or counts the row as rejected (which fails
     /// only with `--strict`).
-    ///
-    /// `session` is the row's session id already hashed, if the caller
-    /// has it (the parallel import routes by it).
     fn take_fields(
         &mut self,
         fields: Fields<'_>,
         line: u64,
-        session: Option<u64>,
         acc: &mut Accumulator,
         tally: &mut Tally,
     ) -> Result<(), ImportError> {
-        let row = &mut self.row;
-        match row.read(&fields, session, self.cols, self.opts) {
+        match self.row.read(&fields, self.cols, self.opts) {
             Ok(()) => {
+                let page = self.page();
+                let row = &self.row;
                 let view = if !self.cols.long {
-                    row.next_view += 1;
                     View::Whole(row.next_view)
                 } else {
                     row.view.map_or(View::Unknown, View::Part)
                 };
                 acc.add(&Record {
-                    page: &row.page,
+                    page,
                     segment: row.seg.key(&self.opts.segment_by),
                     time: row.time,
                     user: row.user,
@@ -326,6 +356,7 @@ impl<'a> Rows<'a> {
                     metrics: &row.metrics,
                 });
                 tally.source.rows_accepted += 1;
+                self.row.next_view += 1;
                 Ok(())
             }
             Err((reason, detail)) => tally.reject(reason, line, &detail),
@@ -388,18 +419,23 @@ impl<'r> Fields<'r> {
 }
 
 impl RowState {
-    fn parse_stamp(&mut self, t: &str) -> Option<i64> {
-        let v = parse_time(t)?;
+    fn parse_stamp(&mut self, t: &str) -> Result<i64, RowError> {
+        let v = parse_time_checked(t).map_err(|why| {
+            let shown: String = t.chars().take(40).collect();
+            (
+                Reason::BadTimestamp,
+                format!("timestamp '{shown}' is {why}"),
+            )
+        })?;
         self.last_stamp.0.clear();
         self.last_stamp.0.push_str(t);
         self.last_stamp.1 = Some(v);
-        Some(v)
+        Ok(v)
     }
 
     fn read(
         &mut self,
         fields: &Fields<'_>,
-        session: Option<u64>,
         cols: &Columns,
         opts: &ImportOptions,
     ) -> Result<(), RowError> {
@@ -421,22 +457,11 @@ impl RowState {
         self.time = match get(Field::Timestamp)?.filter(|t| !super::record::trim(t).is_empty()) {
             // Exports sorted by time repeat a timestamp on neighbouring rows.
             Some(t) if self.last_stamp.0 == t => self.last_stamp.1,
-            Some(t) => Some(self.parse_stamp(t).ok_or_else(|| {
-                (
-                    Reason::BadTimestamp,
-                    format!(
-                        "timestamp '{}' is not RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch seconds/ms",
-                        t.chars().take(40).collect::<String>()
-                    ),
-                )
-            })?),
+            Some(t) => Some(self.parse_stamp(t)?),
             None => None,
         };
         self.user = get(Field::User)?.and_then(hash_id);
-        self.session = match session {
-            Some(h) => Some(h),
-            None => get(Field::Session)?.and_then(hash_id),
-        };
+        self.session = get(Field::Session)?.and_then(hash_id);
         self.view = get(Field::View)?.and_then(hash_id);
         self.seg = SegmentValues {
             form_factor: get(Field::FormFactor)?.and_then(page::form_factor),
