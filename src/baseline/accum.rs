@@ -226,10 +226,10 @@ impl Accumulator {
             return;
         };
         let cutoff = now - SESSION_EXPIRY_S;
-        let (groups, early) = (&mut self.groups, &mut self.early);
+        let (groups, early, hold) = (&mut self.groups, &mut self.early, self.hold_early);
         self.sessions.retain(|&id, st| {
             let idle = st.last_time != i64::MIN && st.last_time < cutoff;
-            if idle && st.early {
+            if idle && st.early && hold {
                 // The only id kept per session: a parked one never comes back.
                 if let Some(older) = early.insert(id, st.clone()) {
                     settle(groups, &older);
@@ -341,6 +341,7 @@ impl Accumulator {
             other.hold_early = self.hold_early;
             other.fold_over = self.fold_over;
             *self = other;
+            self.sweep_sessions();
             return;
         }
         let definitions: Vec<u8> = other
@@ -368,6 +369,10 @@ impl Accumulator {
                     .map_or((a, b), |(x, y)| (x.min(a), y.max(b))),
             );
         }
+        // Sessions idle for an hour of data time end here as they would in
+        // `add`: merging block after block must not keep every session of
+        // the file open until the end.
+        self.sweep_sessions();
     }
 
     /// Adds session `b`, seen after this accumulator's records, to the open

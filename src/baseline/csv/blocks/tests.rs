@@ -179,6 +179,9 @@ fn twenty_thousand_distinct_pages_are_folded_and_the_baseline_stays_small() {
     assert!((cap.other_share - cap.other_views as f64 / 22_500.0).abs() < 1e-12);
     let other = b.segments.iter().find(|s| s.page == OTHER_PAGE).unwrap();
     assert_eq!(other.metrics[&Metric::Lcp].n, cap.other_views);
+    let shown = crate::baseline::show(&b);
+    let line = "pages: 50 kept (--max-pages 50); 88.7% of page views (19950) folded into (other)";
+    assert!(shown.contains(line), "{shown}");
     let size = json(b.clone()).len();
     assert!(size < 2_000_000, "baseline of {size} bytes");
     // The same with more threads, and from a stream.
