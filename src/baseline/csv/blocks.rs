@@ -34,7 +34,7 @@
 //! lines of the blocks before it when the tallies merge.
 
 use super::reader::RecordReader;
-use super::{Columns, Fields, Pages, Rows, no_rows, open, read_records, resolve};
+use super::{Columns, Fields, Pages, Rows, header, no_rows, read_records, resolve};
 use crate::baseline::accum::Accumulator;
 use crate::baseline::distinct::PreHashedState;
 use crate::baseline::error::{ImportError, Tally};
@@ -86,20 +86,19 @@ pub(crate) fn import_file(
     };
     let file = File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
-    let Some((rdr, headers)) = open(BufReader::new(file), opts.max_line_bytes, tally)? else {
+    let Some(head) = header(BufReader::new(file), opts.max_line_bytes, tally)? else {
         return Ok(());
     };
-    let cols = resolve(&headers, opts, &name)?;
-    let data = rdr.offset();
+    let cols = resolve(&head.names, opts, &name)?;
     let mut plan = Plan {
         path,
         name: &name,
         cols: &cols,
         opts,
-        width: headers.len(),
-        delimiter: rdr.delimiter(),
-        first_line: rdr.line(),
-        starts: block_starts(path, data..len).map_err(io)?,
+        width: head.names.len(),
+        delimiter: head.delimiter,
+        first_line: head.line,
+        starts: block_starts(path, head.data..len.max(head.data)).map_err(io)?,
         len,
     };
     let threads = opts.thread_count();

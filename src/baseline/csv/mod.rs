@@ -190,39 +190,66 @@ fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// A record reader at the first row, and the header's column names.
-type Opened<R> = (RecordReader<R>, Vec<String>);
+/// A CSV input's header, and where its rows begin.
+struct Header {
+    delimiter: u8,
+    names: Vec<String>,
+    /// Input offset of the first byte after the header.
+    data: u64,
+    /// The line the rows begin on (physical lines, the header's first is 1).
+    line: u64,
+}
 
-/// Sniffs the delimiter and reads the header: the record reader, ready at
-/// the first row, and the column names; `None` for an empty file (counted
-/// in `tally`).
-fn open<R: BufRead>(
-    mut reader: R,
+/// Sniffs the delimiter and reads the header (with the csv crate: one
+/// record is no bottleneck, see `docs/design-notes.md`), reading no more
+/// than `max_line` bytes of it; `None` for an empty file (counted in
+/// `tally`).
+fn header(
+    mut reader: impl BufRead,
     max_line: usize,
     tally: &mut Tally,
-) -> Result<Option<Opened<R>>, ImportError> {
+) -> Result<Option<Header>, ImportError> {
     let io = |source| ImportError::Io {
         file: tally.source.file.clone(),
         source,
     };
     let delimiter = sniff(&mut reader).map_err(io)?;
-    let mut rdr = RecordReader::new(reader, delimiter).max_record(max_line);
-    let headers: Vec<String> = match rdr.next_record().map_err(io)? {
-        Some(h) if h.too_long => {
-            return Err(ImportError::HeaderTooLong {
-                file: tally.source.file.clone(),
-                limit: max_line,
-            });
-        }
-        Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
-            .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
+    // The csv crate keeps a byte-order mark in the first field.
+    let bom = reader.fill_buf().map_err(io)?.starts_with(b"\xef\xbb\xbf");
+    if bom {
+        reader.consume(3);
+    }
+    let limit = max_line as u64 + 2;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader.take(limit));
+    let mut record = csv::ByteRecord::new();
+    let read = rdr
+        .read_byte_record(&mut record)
+        .map_err(|e| io(std::io::Error::other(e)))?;
+    let end = rdr.position();
+    // Past `max_line` bytes and a line end (or cut off by `take`).
+    if end.byte() > max_line as u64 + 1 {
+        return Err(ImportError::HeaderTooLong {
+            file: tally.source.file.clone(),
+            limit: max_line,
+        });
+    }
+    if !read || record.len() == 1 && record[0].is_empty() {
+        tally.reject(Reason::EmptyFile, 1, "the file is empty")?;
+        return Ok(None);
+    }
+    Ok(Some(Header {
+        delimiter,
+        names: record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
             .collect(),
-        _ => {
-            tally.reject(Reason::EmptyFile, 1, "the file is empty")?;
-            return Ok(None);
-        }
-    };
-    Ok(Some((rdr, headers)))
+        data: end.byte() + 3 * u64::from(bom),
+        line: end.line(),
+    }))
 }
 
 /// Reads every record after the header, counts it as read and hands it to

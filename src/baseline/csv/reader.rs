@@ -105,12 +105,8 @@ impl<R: Read> RecordReader<R> {
         self.max_record
     }
 
-    /// The field delimiter.
-    pub(super) fn delimiter(&self) -> u8 {
-        self.delimiter
-    }
-
     /// The input offset of the next unread byte.
+    #[cfg(test)]
     pub(super) fn offset(&self) -> u64 {
         self.consumed + self.pos as u64
     }

@@ -203,3 +203,28 @@ fn exports_within_the_page_cap_record_no_folding() {
     assert_eq!((cap.max_pages, cap.pages, cap.other_views), (1000, 10, 0));
     assert!(b.segments.iter().all(|s| s.page != OTHER_PAGE));
 }
+
+#[test]
+fn the_header_ends_where_the_rows_begin_in_bytes_and_physical_lines() {
+    let read = |text: &str, max: usize| {
+        let mut tally = Tally::new("h.csv", "csv", false);
+        let h = super::super::header(text.as_bytes(), max, &mut tally);
+        h.map(|h| h.map(|h| (h.delimiter, h.names, h.data, h.line)))
+    };
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let got = read("\u{feff}url;lcp\r\n/a;1\n", 1024).unwrap();
+    // csv_core ends the header at the carriage return: the rows begin at
+    // its line feed, which the block reader reads as the end of line 1.
+    assert_eq!(got, Some((b';', names(&["url", "lcp"]), 11, 1)));
+    // Blank lines first, and a quoted line break in a column name.
+    let got = read("\n\n\"u\nrl\",lcp\n/a,1\n", 1024).unwrap();
+    assert_eq!(got, Some((b',', names(&["u\nrl", "lcp"]), 13, 5)));
+    assert_eq!(read("", 1024).unwrap(), None);
+    let long = format!("{}\n/a\n", "x".repeat(2000));
+    let e = read(&long, 1024).unwrap_err().to_string();
+    assert!(
+        e.contains("h.csv:1: the header line is longer than 1024 bytes"),
+        "{e}"
+    );
+    assert!(read(&format!("{}\n", "x".repeat(1024)), 1024).is_ok());
+}
