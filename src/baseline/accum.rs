@@ -109,8 +109,8 @@ impl Accumulator {
     /// Keeps the sessions that begin early, in the first 8 192
     /// records or the first [`SESSION_EXPIRY_S`] of data time after the
     /// first timestamp, until [`Accumulator::absorb`]: when this
-    /// accumulator takes a span of a file that starts mid-way
-    /// (`csv/spans.rs`), such a session may have begun in the span before.
+    /// accumulator takes a block of a file that starts mid-way
+    /// (`csv/blocks.rs`), such a session may have begun in the block before.
     /// When one goes idle it is parked, not settled, and later rows with its
     /// id start a new session, as they would have without the cut.
     pub(crate) fn hold_early_sessions(&mut self) {
