@@ -1,10 +1,18 @@
-//! Import throughput against the csv crate alone, and peak memory for a
-//! large generated export.
+//! Import throughput against the csv crate alone, and peak memory for
+//! large generated exports.
 //!
-//! `cargo bench --bench import` first generates `RUMCHECK_RSS_ROWS` rows
-//! (default 10 000 000) to a temp file, imports it and prints the peak RSS
-//! (VmHWM from /proc/self/status); then criterion measures both readers on
-//! a 200 000-row file and the ratio is printed.
+//! `cargo bench --bench import` first measures peak RSS (VmHWM from
+//! /proc/self/status), each case in a child process of its own so that one
+//! case's peak does not hide another's:
+//! - `rows`: `RUMCHECK_RSS_ROWS` rows (default 10 000 000) of a realistic
+//!   export;
+//! - `distinct`: `RUMCHECK_RSS_DISTINCT` rows (default 1 000 000), each on a
+//!   page of its own (the `--max-pages` cap at work);
+//! - `long-line`: a `RUMCHECK_RSS_LINE_MB` MB (default 200) URL field on one
+//!   line between ordinary rows (the `--max-line-bytes` bound at work).
+//!
+//! Then criterion measures both readers on a 200 000-row file and the
+//! ratio is printed.
 
 use criterion::{Criterion, Throughput};
 use rumcheck::baseline::{Format, ImportOptions, Importer};
@@ -15,6 +23,11 @@ use std::time::Instant;
 /// Writes a realistic wide RUM export: time-sorted, sessions of 1–3 views,
 /// 20 page templates with ids, three form factors, four connection types.
 fn write_csv(path: &Path, rows: u64) {
+    write_export(path, rows, false);
+}
+
+/// [`write_csv`], or with `distinct` every row on a page of its own.
+fn write_export(path: &Path, rows: u64, distinct: bool) {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
     writeln!(w, "timestamp,session_id,user_id,url,device_type,effective_connection_type,country,largest_contentful_paint_ms,cumulative_layout_shift,interaction_to_next_paint_ms,first_contentful_paint_ms,time_to_first_byte_ms,js_errors").unwrap();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
@@ -51,11 +64,21 @@ fn write_csv(path: &Path, rows: u64) {
         }
         let r = rnd();
         let lcp = 600 + r % 5000;
+        let path = if distinct {
+            // A word-like slug (digits spelled as letters): identifier
+            // folding keeps it, as it keeps real slugs.
+            let word: String = i
+                .to_string()
+                .bytes()
+                .map(|d| char::from(b'a' + (d - b'0')))
+                .collect();
+            format!("item-{word}")
+        } else {
+            format!("p{}/{}", r % 20, (r >> 8) % 100_000)
+        };
         writeln!(
             w,
-            "{stamp},s{session},u{user},https://shop.example/p{}/{}?utm_source=x&ref={},{},{},{},{lcp},{:.3},{},{},{},{}",
-            r % 20,
-            (r >> 8) % 100_000,
+            "{stamp},s{session},u{user},https://shop.example/{path}?utm_source=x&ref={},{},{},{},{lcp},{:.3},{},{},{},{}",
             r % 997,
             devices[dev],
             ects[ect],
@@ -105,18 +128,66 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn rss_check(dir: &Path, full: bool) {
-    // `cargo test --all-targets` runs benches once as a smoke test: keep that small.
-    let default_rows = if full { 10_000_000 } else { 10_000 };
-    let rows: u64 = std::env::var("RUMCHECK_RSS_ROWS")
+/// A number from the environment, else `default`.
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(default_rows);
+        .unwrap_or(default)
+}
+
+/// Writes `mb` MB of URL on one line between two ordinary rows.
+fn write_long_line(path: &Path, mb: u64) {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    writeln!(w, "url,lcp\nhttps://shop.example/a,1200").unwrap();
+    write!(w, "https://shop.example/").unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..mb {
+        w.write_all(&chunk).unwrap();
+    }
+    writeln!(w, ",1300\nhttps://shop.example/b,1400").unwrap();
+    w.flush().unwrap();
+}
+
+/// Peak RSS of one import, in a child process per case (see the module docs).
+fn rss_case(case: &str, dir: &Path, full: bool) {
+    // `cargo test --all-targets` runs benches once as a smoke test: keep that small.
+    let rows = match case {
+        "rows" => env_or("RUMCHECK_RSS_ROWS", if full { 10_000_000 } else { 10_000 }),
+        "distinct" => env_or(
+            "RUMCHECK_RSS_DISTINCT",
+            if full { 1_000_000 } else { 10_000 },
+        ),
+        _ => env_or("RUMCHECK_RSS_LINE_MB", if full { 200 } else { 2 }),
+    };
     if rows == 0 {
         return;
     }
-    let path = dir.join("large.csv");
-    write_csv(&path, rows);
+    let path = dir.join(format!("{case}.csv"));
+    match case {
+        "rows" => write_csv(&path, rows),
+        "distinct" => write_export(&path, rows, true),
+        _ => write_long_line(&path, rows),
+    }
+    if case != "rows" {
+        let size = std::fs::metadata(&path).unwrap().len();
+        let before = vm_hwm_kb();
+        let t = Instant::now();
+        let segments = import(&path);
+        println!(
+            "rss {case}: imported {} ({:.0} MB) into {segments} segments in {:.1} s; peak RSS (VmHWM) {:.1} MB (before import {:.1} MB)",
+            if case == "distinct" {
+                format!("{rows} rows on {rows} distinct pages")
+            } else {
+                format!("a {rows} MB line between 2 rows")
+            },
+            size as f64 / 1e6,
+            t.elapsed().as_secs_f64(),
+            vm_hwm_kb() as f64 / 1024.0,
+            before as f64 / 1024.0,
+        );
+        return;
+    }
     let size = std::fs::metadata(&path).unwrap().len();
     let before = vm_hwm_kb();
     let t = Instant::now();
@@ -173,7 +244,19 @@ fn main() {
     // `cargo bench` passes --bench; `cargo test` runs this binary without it.
     let full = std::env::args().any(|a| a == "--bench");
     let dir = tempfile::tempdir().unwrap();
-    rss_check(dir.path(), full);
+    if let Ok(case) = std::env::var("RUMCHECK_RSS_CASE") {
+        rss_case(&case, dir.path(), full);
+        return;
+    }
+    for case in ["rows", "distinct", "long-line"] {
+        let me = std::env::current_exe().unwrap();
+        let status = std::process::Command::new(me)
+            .args(std::env::args().skip(1))
+            .env("RUMCHECK_RSS_CASE", case)
+            .status()
+            .unwrap();
+        assert!(status.success(), "rss case {case}: {status}");
+    }
     let path = dir.path().join("bench.csv");
     let rows = if full { 200_000 } else { 2_000 };
     write_csv(&path, rows);

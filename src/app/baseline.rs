@@ -33,7 +33,9 @@ fn import(args: ImportArgs) -> Result<u8, Failure> {
         args.strict,
     )
     .map_err(Failure::usage)?;
-    opts.threads = args.threads;
+    opts.set_threads(args.threads).map_err(Failure::usage)?;
+    opts.set_bounds(args.max_pages, args.max_line_bytes)
+        .map_err(Failure::usage)?;
     check_output(&args.output, &args.files)?;
     opts.keep_path_segments =
         crate::segment::KeepSegments::new(&args.keep_path_segment).map_err(Failure::usage)?;

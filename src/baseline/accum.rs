@@ -19,11 +19,11 @@ use super::model::{SegmentBaseline, SegmentKey};
 use super::record::{Record, View};
 use crate::metric::{Metric, Rating};
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Aggregates records into per page × segment groups.
 #[derive(Debug, Default)]
-pub struct Accumulator {
+pub(crate) struct Accumulator {
     apdex_t: BTreeMap<Metric, f64>,
     /// `apdex_t` by metric index, for the per-value lookup.
     apdex_by_index: [Option<f64>; N_METRICS],
@@ -49,6 +49,11 @@ pub struct Accumulator {
     /// the early phase ends.
     added: u64,
     first_time: Option<i64>,
+    /// Distinct page keys among the groups (for the `--max-pages` cap).
+    pages: HashSet<String>,
+    /// Fold down to this many pages whenever twice as many are held
+    /// (see [`Accumulator::fold_pages_over`]).
+    fold_over: Option<usize>,
 }
 
 /// Sessions idle this long (in data time) are settled and forgotten. A
@@ -56,7 +61,7 @@ pub struct Accumulator {
 /// definition); the other 30 min are slack for exports only roughly sorted
 /// by time. Short, so the table of open sessions, probed at a random place
 /// on every row, stays small enough for the CPU caches.
-pub const SESSION_EXPIRY_S: i64 = 3600;
+pub(crate) const SESSION_EXPIRY_S: i64 = 3600;
 
 /// Records between sweeps for idle sessions, at least; a sweep visits every
 /// open session, so sweeps are also at least half a table apart (at most
@@ -88,7 +93,7 @@ struct SessionState {
 
 impl Accumulator {
     /// An empty accumulator with Apdex targets and the too-small threshold.
-    pub fn new(apdex_t: BTreeMap<Metric, f64>, min_segment: u64) -> Self {
+    pub(crate) fn new(apdex_t: BTreeMap<Metric, f64>, min_segment: u64) -> Self {
         let mut apdex_by_index = [None; N_METRICS];
         for (m, t) in &apdex_t {
             apdex_by_index[*m as usize] = Some(*t);
@@ -104,21 +109,41 @@ impl Accumulator {
     /// Keeps the sessions that begin early, in the first 8 192
     /// records or the first [`SESSION_EXPIRY_S`] of data time after the
     /// first timestamp, until [`Accumulator::absorb`]: when this
-    /// accumulator takes a span of a file that starts mid-way
-    /// (`csv/spans.rs`), such a session may have begun in the span before.
+    /// accumulator takes a block of a file that starts mid-way
+    /// (`csv/blocks.rs`), such a session may have begun in the block before.
     /// When one goes idle it is parked, not settled, and later rows with its
     /// id start a new session, as they would have without the cut.
-    pub fn hold_early_sessions(&mut self) {
+    pub(crate) fn hold_early_sessions(&mut self) {
         self.hold_early = true;
     }
 
+    /// Caps the pages of a stream added row by row (web-vitals, Boomerang)
+    /// at `max_pages`: whenever twice as many are held, the least viewed
+    /// so far are folded into `(other)`, so memory stays bounded. A page
+    /// folded early that comes back starts afresh, so its earlier rows stay
+    /// in `(other)`. (The CSV import ranks pages in a counting pass instead,
+    /// see `csv/blocks.rs`, and folds nothing it keeps.)
+    pub(crate) fn fold_pages_over(&mut self, max_pages: usize) {
+        self.fold_over = Some(max_pages);
+    }
+
+    /// Distinct page keys aggregated so far.
+    pub(crate) fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
     /// First and last timestamps seen (Unix seconds).
-    pub fn time_range(&self) -> Option<(i64, i64)> {
+    pub(crate) fn time_range(&self) -> Option<(i64, i64)> {
         self.time_range
     }
 
     /// Adds one record to its group (roll-ups are merged in `finish`).
-    pub fn add(&mut self, rec: &Record<'_>) {
+    pub(crate) fn add(&mut self, rec: &Record<'_>) {
+        if let Some(n) = self.fold_over {
+            if self.pages.len() > n.saturating_mul(2) {
+                self.fold_pages(n);
+            }
+        }
         self.added += 1;
         if let Some(t) = rec.time {
             self.first_time.get_or_insert(t);
@@ -138,6 +163,7 @@ impl Accumulator {
         // capacity they keep) stay within about PENDING_CAP entries in all.
         let limit = (PENDING_CAP / self.groups.len()).clamp(16, FLUSH_AT);
         let group = &mut self.groups[g];
+        group.rows += 1;
         match rec.view {
             View::Whole(_) => group.whole_views += 1,
             View::Part(id) => group.push_id(IdKind::View, None, id),
@@ -169,7 +195,7 @@ impl Accumulator {
 
     /// Applies every buffered update (a span's thread does this before the
     /// merge, so the merge does not do it serially).
-    pub fn flush_all(&mut self) {
+    pub(crate) fn flush_all(&mut self) {
         for g in &mut self.groups {
             g.flush(&self.apdex_by_index);
         }
@@ -200,10 +226,10 @@ impl Accumulator {
             return;
         };
         let cutoff = now - SESSION_EXPIRY_S;
-        let (groups, early) = (&mut self.groups, &mut self.early);
+        let (groups, early, hold) = (&mut self.groups, &mut self.early, self.hold_early);
         self.sessions.retain(|&id, st| {
             let idle = st.last_time != i64::MIN && st.last_time < cutoff;
-            if idle && st.early {
+            if idle && st.early && hold {
                 // The only id kept per session: a parked one never comes back.
                 if let Some(older) = early.insert(id, st.clone()) {
                     settle(groups, &older);
@@ -275,6 +301,9 @@ impl Accumulator {
         }
         let i = self.groups.len();
         self.index.insert(self.key_buf.clone(), i);
+        if !self.pages.contains(page) {
+            self.pages.insert(page.to_string());
+        }
         let own = |s: Option<&str>| s.map(str::to_string);
         self.groups.push(Group::new(
             page.to_string(),
@@ -299,28 +328,20 @@ impl Accumulator {
         i
     }
 
-    /// Applies every buffered update and settles every open session, as if
-    /// the input ended here (the parallel import does this on each lane's
-    /// own thread, so `absorb` has nothing left to do serially).
-    pub fn settle(&mut self) {
-        self.flush_all();
-        for (_, st) in self.sessions.drain().chain(self.early.drain()) {
-            settle(&mut self.groups, &st);
-        }
-    }
-
     /// Adds everything `other` aggregated, as if its records had been added
     /// here after this one's. A session open in both is joined into one
     /// (its landing view is the earlier, and it bounced only if both saw
     /// the same single view), unless it was idle for [`SESSION_EXPIRY_S`]
     /// in between, which ends a session as a sweep would.
-    pub fn absorb(&mut self, mut other: Accumulator) {
+    pub(crate) fn absorb(&mut self, mut other: Accumulator) {
         other.flush_all();
         if self.groups.is_empty() && self.sessions.is_empty() && self.time_range.is_none() {
             // Nothing here yet: take `other` whole (same options, as every
             // accumulator of an import is made from them).
             other.hold_early = self.hold_early;
+            other.fold_over = self.fold_over;
             *self = other;
+            self.sweep_sessions();
             return;
         }
         let definitions: Vec<u8> = other
@@ -348,6 +369,10 @@ impl Accumulator {
                     .map_or((a, b), |(x, y)| (x.min(a), y.max(b))),
             );
         }
+        // Sessions idle for an hour of data time end here as they would in
+        // `add`: merging block after block must not keep every session of
+        // the file open until the end.
+        self.sweep_sessions();
     }
 
     /// Adds session `b`, seen after this accumulator's records, to the open
@@ -382,7 +407,7 @@ impl Accumulator {
 
     /// Ends the import: attributes sessions to landing pages and builds the
     /// segment baselines, sorted by page and segment.
-    pub fn finish(self) -> Vec<SegmentBaseline> {
+    pub(crate) fn finish(self) -> Vec<SegmentBaseline> {
         self.finish_on(1)
     }
 
@@ -390,7 +415,7 @@ impl Accumulator {
     /// the segments (merging in their roll-ups, building their sketches
     /// and counting their distinct ids), the part of the finish that grows
     /// with the number of segments.
-    pub fn finish_on(mut self, threads: usize) -> Vec<SegmentBaseline> {
+    pub(crate) fn finish_on(mut self, threads: usize) -> Vec<SegmentBaseline> {
         self.flush_all();
         for st in self.sessions.values().chain(self.early.values()) {
             settle(&mut self.groups, st);
@@ -446,5 +471,6 @@ fn settle(groups: &mut [Group], st: &SessionState) {
     }
 }
 
+mod pages;
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
-use super::lines::{line_text, next_line};
+use super::lines::{line_text, next_line, too_long};
 use super::options::ImportOptions;
 use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
@@ -51,8 +51,13 @@ pub fn import(
     let mut views = 0u64;
     let mut page_buf = String::new();
     let mut metrics = Vec::new();
-    while next_line(&mut reader, &mut buf, &file)? {
+    while let Some(long) = next_line(&mut reader, &mut buf, &file, opts.max_line_bytes)? {
         line += 1;
+        if long {
+            tally.source.rows_read += 1;
+            tally.reject(Reason::TooLong, line, &too_long(opts.max_line_bytes))?;
+            continue;
+        }
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

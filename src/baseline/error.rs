@@ -8,6 +8,8 @@ use super::options::OptionError;
 pub enum Reason {
     /// The row could not be parsed (CSV field count, invalid JSON, bad query string).
     Malformed,
+    /// The record or line is longer than `--max-line-bytes`.
+    TooLong,
     /// A field the importer reads holds bytes that are not UTF-8.
     NonUtf8,
     /// A metric value is not a number.
@@ -53,6 +55,7 @@ impl Reason {
     pub fn name(self) -> &'static str {
         match self {
             Reason::Malformed => "malformed",
+            Reason::TooLong => "too-long",
             Reason::NonUtf8 => "non-utf8",
             Reason::NonNumeric => "non-numeric",
             Reason::Negative => "negative",
@@ -142,6 +145,16 @@ pub enum ImportError {
         file: String,
         /// The columns that exist.
         columns: String,
+    },
+    /// The CSV header line is longer than `--max-line-bytes`.
+    #[error(
+        "{file}:1: the header line is longer than {limit} bytes (--max-line-bytes): not a CSV export\n  hint: check the file, or raise --max-line-bytes if its header really is that long"
+    )]
+    HeaderTooLong {
+        /// The file.
+        file: String,
+        /// The bound.
+        limit: usize,
     },
     /// Nothing at all could be imported.
     #[error(

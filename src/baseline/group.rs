@@ -62,6 +62,8 @@ pub struct Group {
     metrics: [Option<MetricAcc>; N_METRICS],
     /// Page views known to be whole rows (wide CSV, beacons).
     pub whole_views: u64,
+    /// Records added: how `--max-pages` ranks pages.
+    pub rows: u64,
     view_ids: Distinct,
     sessions: Distinct,
     users: Distinct,
@@ -108,6 +110,7 @@ impl Group {
             segment,
             metrics: std::array::from_fn(|_| None),
             whole_views: 0,
+            rows: 0,
             view_ids: Distinct::default(),
             sessions: Distinct::default(),
             users: Distinct::default(),
@@ -196,6 +199,7 @@ impl Group {
     pub fn merge_from(&mut self, o: &Group, definitions: &[u8]) {
         debug_assert!(o.values.is_empty() && o.ids.is_empty());
         self.whole_views += o.whole_views;
+        self.rows += o.rows;
         self.view_ids.merge(&o.view_ids);
         self.sessions.merge(&o.sessions);
         self.users.merge(&o.users);

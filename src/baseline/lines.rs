@@ -6,24 +6,64 @@ use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::io::BufRead;
 
-/// Reads the next line into `buf` (without the line ending). Returns false at
-/// the end of the input.
+/// Reads the next line into `buf` (without the line ending), holding at
+/// most `max` bytes of it: `None` at the end of the input, `Some(true)` for
+/// a line longer than `max`, which is read past to its end and left out of
+/// `buf` (so an endless line costs no memory), else `Some(false)`.
 pub fn next_line(
     reader: &mut impl BufRead,
     buf: &mut Vec<u8>,
     file: &str,
-) -> Result<bool, ImportError> {
+    max: usize,
+) -> Result<Option<bool>, ImportError> {
+    let io = |source| ImportError::Io {
+        file: file.to_string(),
+        source,
+    };
     buf.clear();
-    let n = reader
-        .read_until(b'\n', buf)
-        .map_err(|source| ImportError::Io {
-            file: file.to_string(),
-            source,
-        })?;
-    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+    let (mut seen, mut too_long) = (0usize, false);
+    loop {
+        let avail = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        if avail.is_empty() {
+            if seen == 0 {
+                return Ok(None);
+            }
+            break;
+        }
+        let (part, done) = match memchr::memchr(b'\n', avail) {
+            Some(i) => (&avail[..i], true),
+            None => (avail, false),
+        };
+        seen += part.len() + usize::from(done);
+        if !too_long && buf.len() + part.len() <= max.saturating_add(1) {
+            buf.extend_from_slice(part);
+        } else {
+            too_long = true;
+            buf.clear();
+        }
+        let used = part.len() + usize::from(done);
+        reader.consume(used);
+        if done {
+            break;
+        }
+    }
+    while matches!(buf.last(), Some(b'\r')) {
         buf.pop();
     }
-    Ok(n > 0)
+    too_long |= buf.len() > max;
+    if too_long {
+        buf.clear();
+    }
+    Ok(Some(too_long))
+}
+
+/// The detail of a line rejected as `too-long`.
+pub fn too_long(max: usize) -> String {
+    format!("the line is longer than {max} bytes (--max-line-bytes); it was skipped unread")
 }
 
 /// The line as UTF-8 text (a UTF-8 byte-order mark is dropped).
@@ -56,5 +96,27 @@ pub fn json_value(metric: Metric, v: &Value) -> Result<Option<f64>, Reason> {
         }
         Value::String(s) => super::record::parse_value(metric, s),
         _ => Err(Reason::NonNumeric),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, Read};
+
+    #[test]
+    fn lines_past_the_bound_are_skipped_without_holding_them() {
+        let endless = std::io::repeat(b'x').take(50 << 20);
+        let input = b"{\"a\":1}\r\n".chain(endless).chain(&b"\nlast"[..]);
+        let mut r = BufReader::with_capacity(1 << 12, input);
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some(long) = next_line(&mut r, &mut buf, "f", 1 << 16).unwrap() {
+            assert!(buf.capacity() <= 1 << 18, "held {}", buf.capacity());
+            got.push((long, String::from_utf8_lossy(&buf).into_owned()));
+        }
+        let want = [(false, "{\"a\":1}"), (true, ""), (false, "last")];
+        let want: Vec<(bool, String)> = want.iter().map(|(l, s)| (*l, s.to_string())).collect();
+        assert_eq!(got, want);
     }
 }

@@ -5,15 +5,15 @@
 //! [`Accumulator`](accum::Accumulator) and produces a [`Baseline`];
 //! [`merge()`] combines baselines; [`show()`] renders one as a table.
 
-pub mod accum;
+pub(crate) mod accum;
 mod binned;
 mod boomerang;
 mod crux;
 mod csv;
-pub mod distinct;
+pub(crate) mod distinct;
 mod error;
 pub mod fetch;
-pub mod group;
+pub(crate) mod group;
 mod lines;
 mod merge;
 mod model;
@@ -21,8 +21,9 @@ pub mod options;
 mod page;
 #[cfg(test)]
 mod proptests;
-pub mod record;
+pub(crate) mod record;
 mod show;
+mod topk;
 mod validate;
 mod webvitals;
 
@@ -33,7 +34,10 @@ pub use fetch::{
 };
 pub use merge::{merge, merge_with};
 pub use model::*;
-pub use options::{Field, Format, ImportOptions, OptionError, PageBy, SegmentDim};
+pub use options::{
+    DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_PAGES, Field, Format, ImportOptions, OptionError, PageBy,
+    SegmentDim,
+};
 pub use show::show;
 pub use validate::{Invalid, MAX_COUNT, validate};
 
@@ -54,8 +58,10 @@ pub struct Importer {
 impl Importer {
     /// Starts an import with validated options.
     pub fn new(opts: ImportOptions) -> Self {
+        let mut acc = Accumulator::new(opts.apdex_t.clone(), opts.min_segment);
+        acc.fold_pages_over(opts.max_pages);
         Importer {
-            acc: Accumulator::new(opts.apdex_t.clone(), opts.min_segment),
+            acc,
             opts,
             binned: crux::CruxOut::default(),
             sources: Vec::new(),
@@ -85,7 +91,7 @@ impl Importer {
         let opts = &self.opts;
         let acc = &mut self.acc;
         match opts.format {
-            Format::Csv => csv::import(reader, opts, acc, &mut tally)?,
+            Format::Csv => csv::import_stream(reader, opts, acc, &mut tally)?,
             Format::WebVitals => webvitals::import(reader, opts, acc, &mut tally)?,
             Format::Boomerang => boomerang::import(reader, opts, acc, &mut tally)?,
             Format::Crux | Format::CruxHistory => {
@@ -94,6 +100,7 @@ impl Importer {
             Format::CruxBigQuery => crux::bigquery::import(reader, &mut tally, &mut self.binned)?,
         }
         self.sources.push(tally.source);
+        self.acc.fold_pages(self.opts.max_pages);
         Ok(())
     }
 
@@ -107,23 +114,27 @@ impl Importer {
             file: name.clone(),
             source,
         })?;
-        if self.opts.format == Format::Csv && csv::splits(&mut file, &self.opts) {
-            // A large CSV file is read a span per thread (see csv/spans.rs).
+        if self.opts.format == Format::Csv && is_plain_file(&mut file) {
+            // Read in blocks, in place (see csv/blocks.rs); streams and
+            // gzip are copied to a temporary file first.
             let mut tally = Tally::new(&name, self.opts.format.name(), self.opts.strict);
             csv::import_file(path, &self.opts, &mut self.acc, &mut tally)?;
             self.sources.push(tally.source);
+            self.acc.fold_pages(self.opts.max_pages);
             return Ok(());
         }
         self.read(&name, file)
     }
 
     /// Ends the import. Fails when no segment at all could be built.
-    pub fn finish(self) -> Result<Baseline, ImportError> {
+    pub fn finish(mut self) -> Result<Baseline, ImportError> {
+        self.acc.fold_pages(self.opts.max_pages);
         let mut time = self.acc.time_range();
         if let Some((a, b)) = self.binned.time_range {
             time = Some(time.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
         let mut segments = self.acc.finish_on(self.opts.thread_count());
+        let page_cap = page_cap(&segments, self.opts.max_pages);
         for s in self.binned.segments {
             // A later record for the same page × segment replaces an earlier one.
             segments.retain(|o| !(o.page == s.page && o.segment == s.segment));
@@ -149,6 +160,7 @@ impl Importer {
                 time_range: time.map(|(a, b)| (record::format_time(a), record::format_time(b))),
                 min_segment: Some(self.opts.min_segment),
                 content_hashes: Vec::new(),
+                page_cap,
             },
             segments,
         };
@@ -175,6 +187,43 @@ impl<R: BufRead> Read for Gunzip<R> {
             )
         })
     }
+}
+
+/// Whether `file` is a regular file that is not gzipped (leaving its
+/// position at its start).
+fn is_plain_file(file: &mut std::fs::File) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let regular = file.metadata().is_ok_and(|m| m.is_file());
+    let mut magic = [0; 2];
+    let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+    regular && file.seek(SeekFrom::Start(0)).is_ok() && !gzip
+}
+
+/// What `--max-pages` kept and folded, from the all-users segments of the
+/// pages built from rows (`None` when there are none, as for CrUX alone).
+fn page_cap(segments: &[SegmentBaseline], max_pages: usize) -> Option<PageCap> {
+    let all = segments
+        .iter()
+        .filter(|s| s.segment == SegmentKey::default());
+    let (mut pages, mut views, mut other) = (0, 0, 0);
+    for s in all {
+        views += s.context.page_views;
+        if s.page == options::OTHER_PAGE {
+            other += s.context.page_views;
+        } else {
+            pages += 1;
+        }
+    }
+    (pages + other > 0).then(|| PageCap {
+        max_pages: max_pages as u64,
+        pages,
+        other_views: other,
+        other_share: if views == 0 {
+            0.0
+        } else {
+            other as f64 / views as f64
+        },
+    })
 }
 
 /// Imports `files` with `opts`: the whole `baseline import` in one call.
@@ -265,7 +314,7 @@ pub fn read_baseline(path: &Path) -> Result<Baseline, ImportError> {
         file: file.clone(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let bytes = read_bounded(path).map_err(&err)?;
     let v: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| {
             err(format!(
@@ -303,6 +352,34 @@ fn check_schema(v: &serde_json::Value) -> Result<(), String> {
             "is baseline schema {s}{writer}; this rumcheck ({this}) reads schema {BASELINE_SCHEMA} only\n  hint: re-import the data with this rumcheck (`rumcheck baseline import …`), or use the rumcheck that wrote it"
         ),
     })
+}
+
+/// The largest baseline file read: ten times what the default
+/// `--max-pages` writes with four segment dimensions.
+pub const MAX_BASELINE_BYTES: u64 = 1 << 30;
+
+/// A baseline file's bytes, read no further than [`MAX_BASELINE_BYTES`], and
+/// refused at once unless it starts like a JSON object (so `/dev/zero` or a
+/// binary file ends in an error, not a long read).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    let mut reader = BufReader::new(file.take(MAX_BASELINE_BYTES + 1));
+    let head = reader.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    if !matches!(first, Some(b'{') | None) {
+        return Err("not a rumcheck baseline (not JSON: it does not start with a JSON object '{')\n  hint: baseline files are written by `rumcheck baseline import`".into());
+    }
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_BASELINE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not a baseline rumcheck wrote (check the path)",
+            MAX_BASELINE_BYTES >> 20
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Writes a baseline as pretty JSON (see [`crate::output`]).

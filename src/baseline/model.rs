@@ -219,6 +219,24 @@ pub struct Provenance {
     /// keeps every part's), so a merge can refuse the same data twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub content_hashes: Vec<String>,
+    /// The `--max-pages` cap of an import from rows, and what it folded
+    /// into the page `(other)`. Absent in baselines written before the cap
+    /// and in CrUX-only imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_cap: Option<PageCap>,
+}
+
+/// The page cap of an import (`provenance.page_cap`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageCap {
+    /// Page keys kept (`--max-pages`), the most viewed first.
+    pub max_pages: u64,
+    /// Pages kept (at most `max_pages`; `(other)` not counted).
+    pub pages: u64,
+    /// Page views counted under `(other)`.
+    pub other_views: u64,
+    /// Their share of all page views (0 when nothing was folded).
+    pub other_share: f64,
 }
 
 /// One input file.

@@ -170,21 +170,42 @@ pub struct ImportOptions {
     pub min_segment: u64,
     /// Stop at the first bad row.
     pub strict: bool,
-    /// Threads for CSV import, the calling thread (which also reads)
-    /// included: 0 = one per CPU, 1 = the calling thread alone. `--strict`
-    /// always uses one (the first bad row in file order must end the
-    /// import).
+    /// Threads for CSV import, the calling thread included: 0 = one per
+    /// CPU, 1 = the calling thread alone. The baseline does not depend on
+    /// it (see `docs/design-notes.md`).
     pub threads: usize,
+    /// Page keys kept, the most viewed first; the others are folded into
+    /// the page [`OTHER_PAGE`] (see `docs/baseline-format.md`).
+    pub max_pages: usize,
+    /// The longest record (CSV) or line (NDJSON, Boomerang) read, in bytes;
+    /// a longer one is rejected as `too-long`, and read no further than this.
+    pub max_line_bytes: usize,
+}
+
+/// The page that pages beyond `--max-pages` are folded into.
+pub const OTHER_PAGE: &str = "(other)";
+
+/// Default `--max-pages`.
+pub const DEFAULT_MAX_PAGES: usize = 1000;
+
+/// Default `--max-line-bytes`: 1 MiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Threads per CPU `-j` may ask for: more only add memory and contention.
+pub const THREADS_PER_CPU: usize = 4;
+
+/// The CPUs this process may use.
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl ImportOptions {
-    /// The threads an import uses: `threads`, one per CPU for 0, and one
-    /// with `--strict`.
+    /// The threads an import uses: `threads` (at most [`THREADS_PER_CPU`]
+    /// per CPU), or one per CPU for 0.
     pub fn thread_count(&self) -> usize {
         match self.threads {
-            _ if self.strict => 1,
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
+            0 => cpus(),
+            n => n.min(cpus() * THREADS_PER_CPU),
         }
     }
 
@@ -200,7 +221,42 @@ impl ImportOptions {
             min_segment: 30,
             strict: false,
             threads: 0,
+            max_pages: DEFAULT_MAX_PAGES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// Sets the `-j` thread count (0 = one per CPU), refusing more than
+    /// [`THREADS_PER_CPU`] per CPU: each thread holds a block of the file and
+    /// its aggregates, and thousands only exhaust memory.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), OptionError> {
+        let most = cpus() * THREADS_PER_CPU;
+        if threads > most {
+            return Err(OptionError::Threads {
+                asked: threads,
+                most,
+            });
+        }
+        self.threads = threads;
+        Ok(())
+    }
+
+    /// Sets `--max-pages` and `--max-line-bytes`, refusing zero and line
+    /// bounds below 1 KiB or above 1 GiB.
+    pub fn set_bounds(
+        &mut self,
+        max_pages: usize,
+        max_line_bytes: usize,
+    ) -> Result<(), OptionError> {
+        if max_pages == 0 {
+            return Err(OptionError::MaxPages);
+        }
+        if !(1 << 10..=1 << 30).contains(&max_line_bytes) {
+            return Err(OptionError::MaxLineBytes(max_line_bytes));
+        }
+        self.max_pages = max_pages;
+        self.max_line_bytes = max_line_bytes;
+        Ok(())
     }
 
     /// Validates the raw flag values of `baseline import`.
@@ -297,6 +353,24 @@ pub enum OptionError {
     /// `--apdex-t` is not `METRIC=T` with a positive T.
     #[error("--apdex-t '{0}' must be METRIC=T with a positive target, e.g. --apdex-t lcp=2500")]
     Apdex(String),
+    /// `-j` asks for more threads than the machine can use.
+    #[error(
+        "-j {asked}: at most {most} threads on this machine ({THREADS_PER_CPU} per CPU); use -j 0 for one per CPU"
+    )]
+    Threads {
+        /// The thread count asked for.
+        asked: usize,
+        /// The most allowed here.
+        most: usize,
+    },
+    /// `--max-pages 0`.
+    #[error("--max-pages must be at least 1 (default {DEFAULT_MAX_PAGES})")]
+    MaxPages,
+    /// `--max-line-bytes` out of range.
+    #[error(
+        "--max-line-bytes {0} is out of range; use 1024 to 1073741824 (default {DEFAULT_MAX_LINE_BYTES})"
+    )]
+    MaxLineBytes(usize),
 }
 
 #[cfg(test)]
@@ -340,5 +414,22 @@ mod tests {
         assert!(e(m).contains("FIELD=COLUMN"));
         let a = ImportOptions::from_flags("csv", &[], &[], "path", &["lcp=-1".into()], 30, false);
         assert!(e(a).contains("--apdex-t"));
+        let mut o = ImportOptions::new(Format::Csv);
+        let j = o.set_threads(20_000).unwrap_err().to_string();
+        assert!(j.starts_with("-j 20000: at most"), "{j}");
+        assert_eq!(o.threads, 0);
+        assert!(o.set_threads(1).is_ok());
+        assert!(
+            o.set_bounds(0, 1 << 20)
+                .unwrap_err()
+                .to_string()
+                .contains("--max-pages")
+        );
+        assert!(
+            o.set_bounds(10, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("--max-line-bytes 10")
+        );
     }
 }

@@ -145,83 +145,100 @@ pub fn trim(s: &str) -> &str {
 /// (UTC without an offset), `YYYY-MM-DD`, or epoch seconds / milliseconds.
 /// Returns Unix seconds.
 pub fn parse_time(raw: &str) -> Option<i64> {
+    parse_time_checked(raw).ok()
+}
+
+/// [`parse_time`], saying why a timestamp is rejected: its shape, or (from
+/// the `time` crate's calendar) a component out of range, such as
+/// `2024-02-31`.
+pub fn parse_time_checked(raw: &str) -> Result<i64, String> {
+    const SHAPE: &str = "not RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch seconds/ms";
     let s = trim(raw);
     if s.is_empty() {
-        return None;
+        return Err("empty".into());
     }
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let v: f64 = s.parse().ok()?;
+        let v: f64 = s.parse().map_err(|_| SHAPE.to_string())?;
         // 12+ integer digits can only be milliseconds (year 5138 in seconds).
         let int_digits = s.split('.').next().map_or(0, str::len);
         let secs = if int_digits >= 12 { v / 1000.0 } else { v };
-        return secs.is_finite().then_some(secs.floor() as i64);
+        return (secs.is_finite() && secs.abs() < 1e15)
+            .then_some(secs.floor() as i64)
+            .ok_or_else(|| "epoch value out of range".to_string());
     }
+    // The shape is checked here (cheap, and exports repeat one shape); the
+    // calendar (month lengths, leap years, day numbers) is the time crate's.
     let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = s.get(r)?;
+    let num = |r: std::ops::Range<usize>| -> Result<u16, String> {
+        let part = s.get(r).ok_or(SHAPE)?;
         if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
+            part.parse().map_err(|_| SHAPE.to_string())
         } else {
-            None
+            Err(SHAPE.to_string())
         }
     };
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
+        return Err(SHAPE.into());
     }
+    let invalid = |e: time::error::ComponentRange| {
+        format!("not a valid date and time ({} out of range)", e.name())
+    };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, mo, d) * 86_400;
+    let month = time::Month::try_from(mo as u8)
+        .map_err(|_| format!("not a valid date (month {mo} is not 01 to 12)"))?;
+    let year = i32::from(y);
+    let date = time::Date::from_calendar_date(year, month, d as u8).map_err(|_| {
+        format!(
+            "not a valid date ({month} {year} has days 01 to {})",
+            month.length(year)
+        )
+    })?;
     if b.len() == 10 {
-        return Some(secs);
+        return Ok(date.midnight().assume_utc().unix_timestamp());
     }
     if !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') || b.len() < 19 {
-        return None;
+        return Err(SHAPE.into());
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return Err(SHAPE.into());
     }
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if h > 23 || mi > 59 || se > 60 || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    secs += h * 3600 + mi * 60 + se;
+    // RFC 3339 allows a leap second (:60); the time crate does not.
+    let leap = i64::from(se == 60);
+    let clock = time::Time::from_hms(h as u8, mi as u8, (se as u8).min(59)).map_err(invalid)?;
     let mut rest = &s[19..];
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
         if digits == 0 {
-            return None;
+            return Err(SHAPE.into());
         }
         rest = &frac[digits..];
     }
-    match rest {
-        "" | "Z" | "z" => Some(secs),
+    let offset = match rest {
+        "" | "Z" | "z" => time::UtcOffset::UTC,
         _ => {
-            let sign = match rest.as_bytes()[0] {
+            let sign: i8 = match rest.as_bytes()[0] {
                 b'+' => 1,
                 b'-' => -1,
-                _ => return None,
+                _ => return Err(SHAPE.into()),
             };
-            let off = rest.get(1..)?;
+            let off = rest.get(1..).ok_or(SHAPE)?;
             let (oh, om) = off
                 .split_once(':')
-                .unwrap_or((off.get(0..2)?, off.get(2..)?));
-            let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
-            if oh > 23 || om > 59 {
-                return None;
+                .or_else(|| Some((off.get(0..2)?, off.get(2..)?)))
+                .ok_or(SHAPE)?;
+            let (oh, om): (i8, i8) = (
+                oh.parse().map_err(|_| SHAPE.to_string())?,
+                om.parse().map_err(|_| SHAPE.to_string())?,
+            );
+            if !(0..=23).contains(&oh) || !(0..=59).contains(&om) {
+                return Err(format!("offset '{rest}' out of range"));
             }
-            Some(secs - sign * (oh * 3600 + om * 60))
+            time::UtcOffset::from_hms(sign * oh, sign * om, 0).map_err(invalid)?
         }
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    };
+    let at = time::PrimitiveDateTime::new(date, clock).assume_offset(offset);
+    Ok(at.unix_timestamp() + leap)
 }
 
 /// Formats Unix seconds as RFC 3339 (UTC).
@@ -271,8 +288,25 @@ mod tests {
         assert_eq!(parse_time("2022-08-27"), Some(t - 5 * 3600 - 53 * 60));
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(parse_time("2022-13-01"), None);
+        assert_eq!(parse_time("2016-12-31T23:59:60Z"), Some(1_483_228_800));
+        assert_eq!(parse_time("2022-08-27T07:53:00+0200"), Some(t));
         assert_eq!(format_time(t), "2022-08-27T05:53:00Z");
         assert_eq!(format_day(t.div_euclid(86_400)), "2022-08-27");
+    }
+
+    #[test]
+    fn impossible_calendar_dates_are_rejected_with_the_reason() {
+        // Right shape, wrong calendar: February 2024 has 29 days.
+        let e = parse_time_checked("2024-02-31 10:00:00").unwrap_err();
+        assert_eq!(e, "not a valid date (February 2024 has days 01 to 29)");
+        assert_eq!(parse_time("2024-02-29"), Some(1_709_164_800));
+        assert_eq!(parse_time("2023-02-29"), None);
+        assert_eq!(parse_time("2024-04-31T00:00:00Z"), None);
+        assert!(
+            parse_time_checked("2024-02-10 24:00:00")
+                .unwrap_err()
+                .contains("hour")
+        );
     }
 
     #[test]

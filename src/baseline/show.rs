@@ -36,6 +36,16 @@ pub fn show(b: &Baseline) -> String {
     if let Some((a, z)) = &p.time_range {
         let _ = writeln!(out, "data from {a} to {z}");
     }
+    if let Some(cap) = &p.page_cap {
+        let _ = writeln!(
+            out,
+            "pages: {} kept (--max-pages {}); {} of page views ({}) folded into (other)",
+            cap.pages,
+            cap.max_pages,
+            pct(cap.other_share),
+            cap.other_views
+        );
+    }
     for s in &b.segments {
         segment_block(&mut out, s);
     }

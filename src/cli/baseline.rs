@@ -56,10 +56,19 @@ pub struct ImportArgs {
     #[arg(long)]
     pub strict: bool,
     /// Threads for CSV import, the reading one included: 0 = one per CPU;
-    /// 1 = one thread reads and aggregates. The baseline is the same for
-    /// any number (`--strict` uses one).
+    /// 1 = one thread. The baseline is the same for any number; at most
+    /// 4 per CPU.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Page keys kept, the most viewed first; the others are folded into
+    /// one `(other)` page, and the baseline records the share of views
+    /// folded.
+    #[arg(long, value_name = "N", default_value_t = crate::baseline::DEFAULT_MAX_PAGES)]
+    pub max_pages: usize,
+    /// The longest CSV record or NDJSON/Boomerang line read, in bytes;
+    /// longer ones are rejected as `too-long` with their line numbers.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::baseline::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
     /// Output baseline file.
     #[arg(short, long, value_name = "BASELINE.json")]
     pub output: PathBuf,

@@ -575,3 +575,124 @@ fn a_truncated_gzip_input_is_named_once_and_explained() {
     );
     assert_eq!(err.matches("incomplete deflate stream").count(), 1, "{err}");
 }
+
+#[test]
+fn importing_dev_zero_ends_with_a_clear_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("z.json");
+    for input in ["/dev/zero", "-"] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rumcheck"));
+        cmd.args([
+            "baseline",
+            "import",
+            input,
+            "--format",
+            "csv",
+            "-o",
+            s(&out),
+        ]);
+        let run = cmd
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{input}: {err}");
+        assert!(
+            err.contains(":1: the header line is longer than 1048576 bytes (--max-line-bytes)"),
+            "{input}: {err}"
+        );
+    }
+}
+
+#[test]
+fn showing_dev_zero_is_refused_at_once() {
+    let out = rumcheck(&["baseline", "show", "/dev/zero"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("does not start with a JSON object"), "{err}");
+}
+
+#[test]
+fn thousands_of_threads_are_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("j.json");
+    let wide = fixture("wide-a.csv");
+    let run = rumcheck(&[
+        "baseline",
+        "import",
+        s(&wide),
+        "--format",
+        "csv",
+        "-j",
+        "20000",
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("-j 20000: at most"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_record_over_the_line_bound_is_rejected_by_line_and_the_rest_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, out) = (dir.path().join("long.csv"), dir.path().join("l.json"));
+    let mut text = String::from("url,lcp\n/a,1200\n");
+    text.push_str(&format!("/{},1300\n", "x".repeat(5000)));
+    text.push_str("/a,1400\n");
+    std::fs::write(&csv, text).unwrap();
+    let run = rumcheck(&[
+        "baseline",
+        "import",
+        s(&csv),
+        "--format",
+        "csv",
+        "--max-line-bytes",
+        "4096",
+        "--min-segment",
+        "1",
+        "-o",
+        s(&out),
+    ]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(err.contains("too-long ×1 (lines 3)"), "{err}");
+    assert!(err.contains("imported 2 of 3 rows"), "{err}");
+}
+
+#[test]
+fn an_impossible_date_is_rejected_per_row_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, out) = (dir.path().join("d.csv"), dir.path().join("d.json"));
+    let text = "timestamp,url,lcp\n2024-02-28 10:00:00,/a,1200\n2024-02-31 10:00:00,/a,1300\n";
+    std::fs::write(&csv, text).unwrap();
+    let args = |strict: bool| {
+        let mut a = vec![
+            "baseline",
+            "import",
+            s(&csv),
+            "--format",
+            "csv",
+            "-o",
+            s(&out),
+        ];
+        if strict {
+            a.push("--strict");
+        }
+        rumcheck(&a)
+    };
+    let lax = args(false);
+    let err = String::from_utf8_lossy(&lax.stderr);
+    assert_eq!(lax.status.code(), Some(0), "{err}");
+    assert!(err.contains("bad-timestamp ×1 (lines 3)"), "{err}");
+    let strict = args(true);
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert_eq!(strict.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "d.csv:3: bad-timestamp: timestamp '2024-02-31 10:00:00' is not a valid date (February 2024 has days 01 to 29)"
+        ),
+        "{err}"
+    );
+}

@@ -20,7 +20,7 @@
 
 use super::CruxOut;
 use crate::baseline::error::{ImportError, Reason, Tally};
-use crate::baseline::lines::{line_text, next_line};
+use crate::baseline::lines::{line_text, next_line, too_long};
 use crate::baseline::model::{MetricBaseline, SegmentBaseline, SegmentKey, Shares};
 use crate::baseline::record::{check_number, parse_time};
 use crate::metric::Metric;
@@ -186,8 +186,23 @@ fn stream_rows(
     let file = tally.source.file.clone();
     let (mut buf, mut pending) = (Vec::new(), String::new());
     let (mut line, mut start) = (0u64, 0u64);
-    while next_line(reader, &mut buf, &file)? {
+    while let Some(long) = next_line(
+        reader,
+        &mut buf,
+        &file,
+        crate::baseline::options::DEFAULT_MAX_LINE_BYTES,
+    )? {
         line += 1;
+        if long {
+            tally.source.rows_read += 1;
+            tally.reject(
+                Reason::TooLong,
+                line,
+                &too_long(crate::baseline::options::DEFAULT_MAX_LINE_BYTES),
+            )?;
+            pending.clear();
+            continue;
+        }
         if pending.is_empty() && buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

@@ -1,201 +1,38 @@
 //! Generic RUM CSV exports: wide (a column per metric) or long (metric name
 //! + value per row), columns found by common names or `--map`.
+//!
+//! One import path: a file is read in blocks ([`blocks`]); a stream is
+//! first copied to a temporary file ([`spill`]).
 
-mod parallel;
+mod blocks;
+mod header;
 mod reader;
 mod scan;
-mod spans;
+mod spill;
 
 use super::accum::Accumulator;
+use super::distinct::PreHashedState;
 use super::error::{ImportError, Reason, Tally};
-use super::options::{Field, ImportOptions, PageBy, SegmentDim};
+use super::options::{Field, ImportOptions, OTHER_PAGE, PageBy};
 use super::page::{self, SegmentValues};
 use super::record::{
-    Record, View, WEB_VITALS, check_number, hash_id, parse_time, parse_value, plain_decimal,
-    unknown_metric,
+    Record, View, WEB_VITALS, check_number, hash_id, parse_time_checked, parse_value,
+    plain_decimal, unknown_metric,
 };
 use crate::metric::Metric;
 use reader::{Record as RawRecord, RecordReader};
-use std::collections::BTreeMap;
-use std::io::{BufRead, Read};
+use std::collections::HashSet;
+use std::io::Read;
+use std::ops::ControlFlow;
 
-pub use spans::{import_file, splits};
+pub(crate) use blocks::import_file;
+use header::{Columns, header, resolve, slot};
+pub(crate) use spill::import_stream;
 
-/// Header names recognised without `--map` (compared case-insensitively).
-fn aliases(field: Field) -> &'static [&'static str] {
-    match field {
-        Field::Url => &[
-            "url", "page", "page_url", "pageurl", "location", "href", "path", "pathname",
-        ],
-        Field::Timestamp => &[
-            "timestamp",
-            "time",
-            "ts",
-            "date",
-            "datetime",
-            "event_time",
-            "created_at",
-        ],
-        Field::User => &[
-            "user_id",
-            "userid",
-            "user",
-            "uid",
-            "visitor_id",
-            "client_id",
-        ],
-        Field::Session => &["session_id", "sessionid", "session", "sid"],
-        Field::View => &[
-            "view_id",
-            "page_view_id",
-            "pageview_id",
-            "pageviewid",
-            "navigation_id",
-        ],
-        Field::FormFactor => &[
-            "form_factor",
-            "formfactor",
-            "device",
-            "device_type",
-            "device_category",
-        ],
-        Field::UserAgent => &["user_agent", "useragent", "ua"],
-        Field::Connection => &[
-            "connection",
-            "ect",
-            "effective_connection_type",
-            "effective_type",
-            "effectivetype",
-        ],
-        Field::Country => &["country", "country_code", "geo_country"],
-        Field::Browser => &["browser", "browser_name", "browser_family"],
-        Field::MetricName => &["metric", "metric_name", "name"],
-        Field::Value => &["value", "metric_value"],
-        Field::Metric(_) => &[],
-    }
-}
-
-/// Slot of a context field in [`Columns::ctx`] (metrics use the spare last slot).
-fn slot(f: Field) -> usize {
-    Field::CONTEXT
-        .iter()
-        .position(|c| *c == f)
-        .unwrap_or(Field::CONTEXT.len())
-}
-
-/// Column indexes of the fields present in one file.
-struct Columns {
-    ctx: [Option<usize>; Field::CONTEXT.len() + 1],
-    metrics: Vec<(Metric, usize)>,
-    long: bool,
-}
-
-fn resolve(headers: &[String], opts: &ImportOptions, file: &str) -> Result<Columns, ImportError> {
-    let norm = |h: &str| h.trim().to_ascii_lowercase();
-    let find = |name: &str| headers.iter().position(|h| norm(h) == norm(name));
-    let listing = || headers.join(", ");
-    let mut ctx = BTreeMap::new();
-    let mut metrics = Vec::new();
-    for (field, column) in &opts.map {
-        let i = find(column).ok_or_else(|| ImportError::UnknownColumn {
-            file: file.to_string(),
-            field: field.name().to_string(),
-            column: column.clone(),
-            columns: listing(),
-        })?;
-        match field {
-            Field::Metric(m) => metrics.push((*m, i)),
-            f => {
-                ctx.insert(*f, i);
-            }
-        }
-    }
-    for field in Field::CONTEXT {
-        if let std::collections::btree_map::Entry::Vacant(e) = ctx.entry(field) {
-            if let Some(i) = aliases(field).iter().find_map(|a| find(a)) {
-                e.insert(i);
-            }
-        }
-    }
-    let taken: Vec<usize> = ctx.values().copied().collect();
-    for (i, h) in headers.iter().enumerate() {
-        let h = norm(h);
-        let bare = h.trim_end_matches("(ms)").trim().trim_end_matches("_ms");
-        if let Ok(m) = bare.parse::<Metric>() {
-            let mapped = metrics.iter().any(|(mm, _)| *mm == m);
-            if !mapped && !taken.contains(&i) {
-                metrics.push((m, i));
-            }
-        }
-    }
-    let long = ctx.contains_key(&Field::MetricName) && ctx.contains_key(&Field::Value);
-    // Segment columns the import does not segment by are not read at all.
-    let by = |d| opts.segment_by.contains(&d);
-    let needed = |f: Field| match f {
-        Field::FormFactor => by(SegmentDim::FormFactor),
-        Field::UserAgent => by(SegmentDim::FormFactor) || by(SegmentDim::Browser),
-        Field::Connection => by(SegmentDim::Connection),
-        Field::Country => by(SegmentDim::Country),
-        Field::Browser => by(SegmentDim::Browser),
-        _ => true,
-    };
-    let mut slots = [None; Field::CONTEXT.len() + 1];
-    for (f, i) in ctx.iter().filter(|(f, _)| needed(**f)) {
-        slots[slot(*f)] = Some(*i);
-    }
-    if !long && metrics.is_empty() {
-        return Err(ImportError::NoMetricColumns {
-            file: file.to_string(),
-            columns: listing(),
-        });
-    }
-    Ok(Columns {
-        ctx: slots,
-        metrics,
-        long,
-    })
-}
-
-/// Sniffs the delimiter from the header line: `,`, `;` or tab.
-fn sniff(reader: &mut impl BufRead) -> std::io::Result<u8> {
-    let buf = reader.fill_buf()?;
-    let line = buf.split(|b| *b == b'\n').next().unwrap_or(&[]);
-    let count = |d: u8| line.iter().filter(|b| **b == d).count();
-    let (c, s, t) = (count(b','), count(b';'), count(b'\t'));
-    Ok(if t > c && t >= s {
-        b'\t'
-    } else if s > c {
-        b';'
-    } else {
-        b','
-    })
-}
-
-/// Imports one CSV stream into `acc` (a file on disk goes through
-/// [`import_file`] when [`splits`] says so).
-pub fn import(
-    reader: impl BufRead,
-    opts: &ImportOptions,
-    acc: &mut Accumulator,
-    tally: &mut Tally,
-) -> Result<(), ImportError> {
-    let Some((mut rdr, headers)) = open(reader, tally)? else {
-        return Ok(());
-    };
-    let cols = resolve(&headers, opts, &tally.source.file)?;
-    let threads = opts.thread_count();
-    let width = headers.len();
-    if threads > 1 {
-        parallel::import(&mut rdr, width, &cols, opts, acc, tally, threads)?;
-    } else {
-        let mut rows = Rows::new(&cols, opts);
-        read_records(&mut rdr, width, tally, |rec, tally| {
-            let fields = Fields::new(rec.bytes, rec.ends);
-            rows.take_fields(fields, rec.line, None, acc, tally)
-        })?;
-    }
-    no_rows(tally)
-}
+/// Page keys longer than this are folded into [`OTHER_PAGE`]: no real
+/// page is keyed by kilobytes of path, and a cap on pages means little if
+/// each may hold a megabyte.
+const MAX_PAGE_KEY_BYTES: usize = 2048;
 
 /// Counts a file with a header and no rows as empty.
 fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
@@ -205,40 +42,17 @@ fn no_rows(tally: &mut Tally) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// A record reader at the first row, and the header's column names.
-type Opened<R> = (RecordReader<R>, Vec<String>);
-
-/// Sniffs the delimiter and reads the header: the record reader, ready at
-/// the first row, and the column names; `None` for an empty file (counted
-/// in `tally`).
-fn open<R: BufRead>(mut reader: R, tally: &mut Tally) -> Result<Option<Opened<R>>, ImportError> {
-    let io = |source| ImportError::Io {
-        file: tally.source.file.clone(),
-        source,
-    };
-    let delimiter = sniff(&mut reader).map_err(io)?;
-    let mut rdr = RecordReader::new(reader, delimiter);
-    let headers: Vec<String> = match rdr.next_record().map_err(io)? {
-        Some(h) if !(h.ends.len() == 1 && h.ends[0] == 0) => (0..h.ends.len())
-            .map(|i| String::from_utf8_lossy(field(h.bytes, h.ends, i).unwrap_or(&[])).into_owned())
-            .collect(),
-        _ => {
-            tally.reject(Reason::EmptyFile, 1, "the file is empty")?;
-            return Ok(None);
-        }
-    };
-    Ok(Some((rdr, headers)))
-}
-
 /// Reads every record after the header, counts it as read and hands it to
-/// `sink`; records with another number of fields than the header's `width`
-/// are counted as malformed here.
+/// `sink` until it breaks; records longer than the reader's bound or with
+/// another number of fields than the header's `width` are counted as
+/// rejected here.
 fn read_records<R: Read>(
     rdr: &mut RecordReader<R>,
     width: usize,
     tally: &mut Tally,
-    mut sink: impl FnMut(RawRecord<'_>, &mut Tally) -> Result<(), ImportError>,
+    mut sink: impl FnMut(RawRecord<'_>, &mut Tally) -> Result<ControlFlow<()>, ImportError>,
 ) -> Result<(), ImportError> {
+    let limit = rdr.limit();
     loop {
         let rec = rdr.next_record().map_err(|source| ImportError::Io {
             file: tally.source.file.clone(),
@@ -248,8 +62,15 @@ fn read_records<R: Read>(
             return Ok(());
         };
         tally.source.rows_read += 1;
-        if rec.ends.len() == width {
-            sink(rec, tally)?;
+        if rec.too_long {
+            let detail = format!(
+                "the record is longer than {limit} bytes (--max-line-bytes); it was skipped unread"
+            );
+            tally.reject(Reason::TooLong, rec.line, &detail)?;
+        } else if rec.ends.len() == width {
+            if sink(rec, tally)?.is_break() {
+                return Ok(());
+            }
         } else {
             let detail = format!(
                 "the row has {} fields, the header has {width}",
@@ -271,20 +92,50 @@ fn field_range(ends: &[u32], i: usize) -> Option<std::ops::Range<usize>> {
     Some(start..end)
 }
 
-/// Turns records into accumulator updates; one per thread.
+/// Which page keys an import keeps (see `blocks`).
+#[derive(Clone, Copy)]
+enum Pages<'a> {
+    /// Every page (the file has at most `--max-pages`, or this pass finds out).
+    All,
+    /// The pages whose [`page_hash`](super::topk::page_hash) is in the set;
+    /// the others become [`OTHER_PAGE`].
+    Kept(&'a HashSet<u64, PreHashedState>),
+}
+
+/// Turns records into accumulator updates; one per block.
 struct Rows<'a> {
     cols: &'a Columns,
     opts: &'a ImportOptions,
+    pages: Pages<'a>,
     row: RowState,
 }
 
 impl<'a> Rows<'a> {
-    fn new(cols: &'a Columns, opts: &'a ImportOptions) -> Self {
+    fn new(cols: &'a Columns, opts: &'a ImportOptions, pages: Pages<'a>) -> Self {
         Rows {
             cols,
             opts,
+            pages,
             row: RowState::default(),
         }
+    }
+
+    /// The page a read row is counted under.
+    fn page(&self) -> &str {
+        let page = self.row.page.as_str();
+        let kept = match self.pages {
+            _ if page.len() > MAX_PAGE_KEY_BYTES => false,
+            Pages::All => true,
+            Pages::Kept(set) => set.contains(&super::topk::page_hash(page)),
+        };
+        if kept { page } else { OTHER_PAGE }
+    }
+
+    /// The page of a row that would be accepted (for counting pages), or
+    /// `None` for a row that would be rejected.
+    fn accepted_page(&mut self, fields: Fields<'_>) -> Option<&str> {
+        self.row.read(&fields, self.cols, self.opts).ok()?;
+        Some(self.page())
     }
 
     /// Numbers this reader's page views (wide format) from `n` on, so that
@@ -296,28 +147,24 @@ impl<'a> Rows<'a> {
 
     /// Adds one record's fields, or counts the row as rejected (which fails
     /// only with `--strict`).
-    ///
-    /// `session` is the row's session id already hashed, if the caller
-    /// has it (the parallel import routes by it).
     fn take_fields(
         &mut self,
         fields: Fields<'_>,
         line: u64,
-        session: Option<u64>,
         acc: &mut Accumulator,
         tally: &mut Tally,
     ) -> Result<(), ImportError> {
-        let row = &mut self.row;
-        match row.read(&fields, session, self.cols, self.opts) {
+        match self.row.read(&fields, self.cols, self.opts) {
             Ok(()) => {
+                let page = self.page();
+                let row = &self.row;
                 let view = if !self.cols.long {
-                    row.next_view += 1;
                     View::Whole(row.next_view)
                 } else {
                     row.view.map_or(View::Unknown, View::Part)
                 };
                 acc.add(&Record {
-                    page: &row.page,
+                    page,
                     segment: row.seg.key(&self.opts.segment_by),
                     time: row.time,
                     user: row.user,
@@ -326,6 +173,7 @@ impl<'a> Rows<'a> {
                     metrics: &row.metrics,
                 });
                 tally.source.rows_accepted += 1;
+                self.row.next_view += 1;
                 Ok(())
             }
             Err((reason, detail)) => tally.reject(reason, line, &detail),
@@ -388,18 +236,23 @@ impl<'r> Fields<'r> {
 }
 
 impl RowState {
-    fn parse_stamp(&mut self, t: &str) -> Option<i64> {
-        let v = parse_time(t)?;
+    fn parse_stamp(&mut self, t: &str) -> Result<i64, RowError> {
+        let v = parse_time_checked(t).map_err(|why| {
+            let shown: String = t.chars().take(40).collect();
+            (
+                Reason::BadTimestamp,
+                format!("timestamp '{shown}' is {why}"),
+            )
+        })?;
         self.last_stamp.0.clear();
         self.last_stamp.0.push_str(t);
         self.last_stamp.1 = Some(v);
-        Some(v)
+        Ok(v)
     }
 
     fn read(
         &mut self,
         fields: &Fields<'_>,
-        session: Option<u64>,
         cols: &Columns,
         opts: &ImportOptions,
     ) -> Result<(), RowError> {
@@ -421,22 +274,11 @@ impl RowState {
         self.time = match get(Field::Timestamp)?.filter(|t| !super::record::trim(t).is_empty()) {
             // Exports sorted by time repeat a timestamp on neighbouring rows.
             Some(t) if self.last_stamp.0 == t => self.last_stamp.1,
-            Some(t) => Some(self.parse_stamp(t).ok_or_else(|| {
-                (
-                    Reason::BadTimestamp,
-                    format!(
-                        "timestamp '{}' is not RFC 3339, 'YYYY-MM-DD HH:MM:SS' or epoch seconds/ms",
-                        t.chars().take(40).collect::<String>()
-                    ),
-                )
-            })?),
+            Some(t) => Some(self.parse_stamp(t)?),
             None => None,
         };
         self.user = get(Field::User)?.and_then(hash_id);
-        self.session = match session {
-            Some(h) => Some(h),
-            None => get(Field::Session)?.and_then(hash_id),
-        };
+        self.session = get(Field::Session)?.and_then(hash_id);
         self.view = get(Field::View)?.and_then(hash_id);
         self.seg = SegmentValues {
             form_factor: get(Field::FormFactor)?.and_then(page::form_factor),

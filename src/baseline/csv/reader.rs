@@ -11,6 +11,10 @@
 //! `perf` profiles of `cargo bench --bench import`). Line numbers are counted here too, from the
 //! line feeds consumed, so they are physical lines (blank lines and quoted
 //! line breaks included), which the csv crate's positions are not.
+//!
+//! Records are bounded: one longer than [`RecordReader::max_record`] bytes
+//! is read past (by `csv_core`, into a small reused buffer) and returned as
+//! [`Record::too_long`], so no line is ever held whole beyond the bound.
 
 use super::scan::{Scan, scan_line};
 use memchr::memchr_iter;
@@ -27,6 +31,8 @@ pub(super) struct Record<'r> {
     pub ends: &'r [u32],
     /// The physical line the record starts on (the header is line 1).
     pub line: u64,
+    /// The record is longer than the bound: `bytes` and `ends` are empty.
+    pub too_long: bool,
 }
 
 /// Reads records from `R`; see the module documentation.
@@ -54,6 +60,8 @@ pub(super) struct RecordReader<R> {
     /// csv_core's output buffers.
     out: Vec<u8>,
     core_ends: Vec<usize>,
+    /// Records longer than this many bytes are skipped as too long.
+    max_record: usize,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -74,7 +82,14 @@ impl<R: Read> RecordReader<R> {
             joined: Vec::new(),
             out: vec![0; 1024],
             core_ends: vec![0; 64],
+            max_record: crate::baseline::options::DEFAULT_MAX_LINE_BYTES,
         }
+    }
+
+    /// Sets the longest record read, in bytes (see the module docs).
+    pub(super) fn max_record(mut self, bytes: usize) -> Self {
+        self.max_record = bytes;
+        self
     }
 
     /// A reader of a span that starts on line `line` of a file (at a line
@@ -85,12 +100,13 @@ impl<R: Read> RecordReader<R> {
         self
     }
 
-    /// The field delimiter.
-    pub(super) fn delimiter(&self) -> u8 {
-        self.delimiter
+    /// The longest record read (see [`RecordReader::max_record`]).
+    pub(super) fn limit(&self) -> usize {
+        self.max_record
     }
 
     /// The input offset of the next unread byte.
+    #[cfg(test)]
     pub(super) fn offset(&self) -> u64 {
         self.consumed + self.pos as u64
     }
@@ -142,8 +158,15 @@ impl<R: Read> RecordReader<R> {
         loop {
             let avail = &self.buf[self.pos..self.filled];
             let (len, step, plain) = match scan_line(avail, self.delimiter, &mut self.ends) {
+                Scan::Line { len, .. } if len > self.max_record + 1 => {
+                    return self.parse_with_core();
+                }
                 Scan::Line { len, plain } => (len, len + 1, plain),
                 Scan::Quoted => return self.parse_with_core(),
+                // Past the bound without a line end: csv_core reads past it.
+                Scan::Unfinished { .. } if avail.len() > self.max_record + 1 => {
+                    return self.parse_with_core();
+                }
                 Scan::Unfinished { plain } if self.eof => (avail.len(), avail.len(), plain),
                 Scan::Unfinished { .. } => {
                     self.refill()?;
@@ -176,15 +199,17 @@ impl<R: Read> RecordReader<R> {
                 bytes: &self.buf[start..start + line.len()],
                 ends: &self.ends,
                 line: record_line,
+                too_long: false,
             }));
         }
     }
 
-    /// Reads one record starting at `pos` with csv_core.
+    /// Reads one record starting at `pos` with csv_core; past
+    /// `max_record` bytes, its output is dropped as it comes.
     fn parse_with_core(&mut self) -> io::Result<Option<Record<'_>>> {
         let record_line = self.line;
         self.core.reset();
-        let (mut nout, mut nend) = (0, 0);
+        let (mut nout, mut nend, mut taken, mut too_long) = (0, 0, 0, false);
         loop {
             if self.pos == self.filled && !self.eof {
                 self.refill()?;
@@ -197,12 +222,19 @@ impl<R: Read> RecordReader<R> {
             self.pos += nin;
             nout += o;
             nend += e;
+            taken += nin;
+            if taken > self.max_record + 1 {
+                // Too long: what was parsed of it is dropped from here on.
+                (too_long, nout, nend) = (true, 0, 0);
+            }
             match res {
                 csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull if too_long => nout = 0,
                 csv_core::ReadRecordResult::OutputFull => {
                     let n = self.out.len() * 2;
                     self.out.resize(n, 0);
                 }
+                csv_core::ReadRecordResult::OutputEndsFull if too_long => nend = 0,
                 csv_core::ReadRecordResult::OutputEndsFull => {
                     let n = self.core_ends.len() * 2;
                     self.core_ends.resize(n, 0);
@@ -218,6 +250,14 @@ impl<R: Read> RecordReader<R> {
         // Re-lay the fields out with one separator byte between them.
         self.joined.clear();
         self.ends.clear();
+        if too_long {
+            return Ok(Some(Record {
+                bytes: &self.joined,
+                ends: &self.ends,
+                line: record_line,
+                too_long,
+            }));
+        }
         let mut start = 0;
         for (k, &end) in self.core_ends[..nend].iter().enumerate() {
             if k > 0 {
@@ -231,6 +271,7 @@ impl<R: Read> RecordReader<R> {
             bytes: &self.joined,
             ends: &self.ends,
             line: record_line,
+            too_long: false,
         }))
     }
 }
@@ -335,6 +376,26 @@ mod tests {
         let got = ours(input.as_bytes());
         assert_eq!(fields_of(&got), theirs(input.as_bytes()));
         assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn records_past_the_bound_are_skipped_without_holding_them() {
+        // 3 MB of one line without a line feed, then a quoted 3 MB field
+        // over several lines, then a short record: the buffer stays small.
+        let plain = "z".repeat(3 << 20);
+        let quoted = format!("\"{}\n{}\"", "q".repeat(1 << 20), "q".repeat(2 << 20));
+        let input = format!("a,b\n1,{plain}\n2,{quoted}\n3,4\n");
+        let mut r = RecordReader::new(input.as_bytes(), b',').max_record(4096);
+        let mut got = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push((rec.line, rec.too_long, rec.ends.len()));
+        }
+        assert_eq!(
+            got,
+            vec![(1, false, 2), (2, true, 0), (3, true, 0), (5, false, 2)]
+        );
+        assert!(r.buf.len() <= 1 << 19, "buffer grew to {}", r.buf.len());
+        assert!(r.out.len() <= 1 << 14, "output grew to {}", r.out.len());
     }
 
     #[test]
