@@ -38,6 +38,12 @@ pub struct Sample {
     /// Why the visit failed (only when `ok` is false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whose fault a failed visit was: the machine's (`infrastructure`:
+    /// browser or chromedriver gone, site unreachable, the watchdog) or the
+    /// page's (`page`: an HTTP error, a failed step, a crash). Absent in ok
+    /// visits and in files written before rumcheck recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     /// Attempts made (1 = first try succeeded).
     #[serde(default = "one")]
     pub attempts: u32,
@@ -135,6 +141,17 @@ impl std::fmt::Display for Variant {
     }
 }
 
+/// Whose fault a failed visit was (`failure` in a sample line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    /// The machine: browser or chromedriver gone, the site unreachable, a
+    /// visit the watchdog ended. Such a run is not a pass (exit 3).
+    Infrastructure,
+    /// The page itself: an HTTP error status, a failed step, a crash.
+    Page,
+}
+
 /// A beacon captured from the user's RUM agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Beacon {
@@ -186,6 +203,7 @@ impl Sample {
             url: url.to_string(),
             ok: false,
             error: Some(error),
+            failure: Some(FailureKind::Page),
             attempts: 1,
             metrics: BTreeMap::new(),
             details: serde_json::Value::Null,
@@ -196,6 +214,11 @@ impl Sample {
             timing: None,
             screenshot: None,
         }
+    }
+
+    /// Whether this visit failed for the machine's reasons, not the page's.
+    pub fn infrastructure_failure(&self) -> bool {
+        !self.ok && self.failure == Some(FailureKind::Infrastructure)
     }
 
     /// The value of a metric, if this visit was ok and the metric happened.
