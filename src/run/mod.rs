@@ -46,12 +46,14 @@ pub enum RunError {
     #[error(transparent)]
     Browser(#[from] BrowserError),
     /// The output cannot be written.
-    #[error("cannot write '{path}': {source}\n  hint: pass --out with a writable directory")]
+    // `cause`, not `source`: the message already says it, and a source
+    // would repeat it after the hint.
+    #[error("cannot write '{path}': {cause}\n  hint: pass --out with a writable directory")]
     Output {
         /// The file or directory.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `--concurrency` outside 1..=[`MAX_CONCURRENCY`].
     #[error(
@@ -88,9 +90,9 @@ impl SampleSink {
 
     /// Prepares `dir/name`, creating `dir` if needed, and locks `dir`.
     pub fn create_named(dir: &Path, name: &str) -> Result<Self, RunError> {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::Output {
+        std::fs::create_dir_all(dir).map_err(|cause| RunError::Output {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
         let lock = DirLock::acquire(dir)?;
         let path = dir.join(name);
@@ -121,9 +123,9 @@ impl SampleSink {
     /// Opens the file on the first sample, keeping a non-empty earlier one.
     fn open(&mut self) -> Result<&mut BufWriter<File>, RunError> {
         if self.out.is_none() {
-            let fail = |source| RunError::Output {
+            let fail = |cause| RunError::Output {
                 path: self.path.clone(),
-                source,
+                cause,
             };
             if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0) {
                 let previous = self.previous_path();
@@ -142,9 +144,9 @@ impl SampleSink {
 
     fn write(&mut self, sample: &Sample) -> Result<(), RunError> {
         let out = self.open()?;
-        write_sample(out, sample).map_err(|source| RunError::Output {
+        write_sample(out, sample).map_err(|cause| RunError::Output {
             path: self.path.clone(),
-            source,
+            cause,
         })
     }
 }

@@ -272,7 +272,15 @@ async fn explain(browser: &Browser, session: &Session, e: VisitError) -> (String
         );
     }
     let kind = e.kind();
-    (e.to_string(), kind)
+    let reason = match &e {
+        // The collector is installed before every navigation: a document
+        // without it is one no script runs in.
+        VisitError::Collect(collect::CollectError::NotInstalled { url }) => format!(
+            "{url} cannot be measured: it is not an HTML page (an image, a PDF, a download), so rumcheck's collector never ran in it"
+        ),
+        _ => e.to_string(),
+    };
+    (reason, kind)
 }
 
 fn session_spec(ctx: &VisitContext<'_>, job: &Job) -> SessionSpec {

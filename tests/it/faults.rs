@@ -330,3 +330,37 @@ async fn sigkill_leaves_no_chromedriver_or_browser_alive() {
     child.wait().unwrap();
     assert_nothing_left(tmp.path(), &children);
 }
+
+#[tokio::test]
+async fn a_samples_file_that_cannot_be_written_stops_the_run_at_once_naming_it() {
+    let _lock = crate::support::browser_lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = serve();
+    // Eight visits of about 2.5 s each: 20 s if the run went on.
+    let file = scenario(
+        tmp.path(),
+        8,
+        0,
+        &[("plain", "/plain", "{ wait_ms = 1500 }")],
+    );
+    // The first sample moves an earlier samples.ndjson aside: a non-empty
+    // directory in the way makes that write fail (root can write anywhere,
+    // so permissions cannot).
+    let samples_path = tmp.path().join("out/samples.ndjson");
+    std::fs::create_dir_all(tmp.path().join("out/samples.previous.ndjson/x")).unwrap();
+    std::fs::write(&samples_path, "{}\n").unwrap();
+    let child = rumcheck(tmp.path(), &file, &base).spawn().unwrap();
+    wait_for_browser(tmp.path());
+    let started = Instant::now();
+    let children = children_of(child.id());
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot write '{}'", samples_path.display())),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}\n{err}");
+    assert_nothing_left(tmp.path(), &children);
+}
