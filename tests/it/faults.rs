@@ -364,3 +364,31 @@ async fn a_samples_file_that_cannot_be_written_stops_the_run_at_once_naming_it()
     assert!(took < Duration::from_secs(10), "took {took:?}\n{err}");
     assert_nothing_left(tmp.path(), &children);
 }
+
+#[tokio::test]
+async fn a_killed_browser_gets_a_new_session_and_its_visit_is_retried() {
+    let _lock = crate::support::browser_lock().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = serve();
+    let file = scenario(
+        tmp.path(),
+        3,
+        1,
+        &[("plain", "/plain", "{ wait_ms = 1500 }")],
+    );
+    let child = rumcheck(tmp.path(), &file, &base).spawn().unwrap();
+    wait_for_browser(tmp.path());
+    std::thread::sleep(Duration::from_millis(1000));
+    for line in browsers_using(tmp.path()) {
+        let pid = line.split(':').next().unwrap();
+        let _ = Command::new("kill").args(["-KILL", pid]).status();
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    let samples = samples(tmp.path());
+    assert_eq!(samples.len(), 3, "{samples:#?}\n{err}");
+    assert!(samples.iter().all(|s| s["ok"] == true), "{samples:#?}");
+    assert!(samples.iter().any(|s| s["attempts"] == 2), "{samples:#?}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_nothing_left(tmp.path(), &[]);
+}
