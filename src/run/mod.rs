@@ -2,6 +2,7 @@
 //! progress, and write every sample to `samples.ndjson` as it arrives.
 
 pub mod calibrate;
+mod loaded;
 pub mod plan;
 mod steps;
 mod visit;
@@ -348,6 +349,10 @@ async fn run_job(
         }
         let mut attempt = visit::attempt(browser, ctx, job, stop).await;
         if attempt.halted {
+            // Visits that finished before the stop are kept.
+            for s in &mut attempt.samples {
+                s.attempts = attempts;
+            }
             return attempt.samples;
         }
         if attempt.error.is_none() || attempts > retries || attempt.setup_failure || stop.halted() {
