@@ -446,6 +446,32 @@ mod tests {
     const OK: &str = r#"{"run":0,"page":"home","url":"u","ok":true,"metrics":{"lcp":1200}}"#;
 
     #[test]
+    fn the_failure_kind_is_optional_and_old_lines_still_read() {
+        let old = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x"}"#;
+        let infra = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x","failure":"infrastructure"}"#;
+        let page = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x","failure":"page"}"#;
+        let read = read(&format!("{old}\n{infra}\n{page}\n")).unwrap();
+        let kinds: Vec<_> = read.iter().map(|s| s.failure).collect();
+        assert_eq!(
+            kinds,
+            [
+                None,
+                Some(FailureKind::Infrastructure),
+                Some(FailureKind::Page)
+            ]
+        );
+        let infra: Vec<_> = read.iter().map(Sample::infrastructure_failure).collect();
+        assert_eq!(infra, [false, true, false]);
+        // Ok visits write no `failure` at all.
+        let mut ok = read[0].clone();
+        ok.ok = true;
+        ok.failure = None;
+        let mut buf = Vec::new();
+        write_sample(&mut buf, &ok).unwrap();
+        assert!(!String::from_utf8(buf).unwrap().contains("failure"));
+    }
+
+    #[test]
     fn negative_metric_values_are_refused_with_file_line_and_field() {
         let text = format!("{OK}\n\n{}\n", OK.replace("1200", "-5"));
         let e = read(&text).unwrap_err().to_string();

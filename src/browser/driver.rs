@@ -170,6 +170,11 @@ fn kill_group(group: Option<u32>) {
 
 /// Own process group (a terminal's Ctrl-C reaches rumcheck only, which then
 /// closes its sessions) and, on Linux, SIGKILL when rumcheck dies.
+///
+/// The kernel sends the parent-death signal when the *thread* that spawned
+/// the child ends, not the process: rumcheck spawns from the thread that
+/// drives the run (or a runtime worker), which lives as long as the run.
+/// The guard ([`spawn_guard`]) does not depend on threads at all.
 fn die_with_parent(command: &mut Command) {
     #[cfg(unix)]
     command.process_group(0);

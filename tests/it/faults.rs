@@ -199,6 +199,7 @@ async fn a_page_stuck_in_a_script_is_ended_by_the_watchdog_and_the_run_goes_on()
     // Budget: script 2 s + load 3 s + script 2 s + 5 s margin = 12 s.
     assert!(took < Duration::from_secs(40), "took {took:?}\n{err}");
     assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("failed for infrastructure reasons"), "{err}");
     let samples = samples(tmp.path());
     let busy = samples.iter().find(|s| s["page"] == "busy").unwrap();
     assert_eq!(busy["ok"], false);
