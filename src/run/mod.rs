@@ -333,17 +333,27 @@ async fn run_job(
             Ok(true) => eprintln!("chromedriver had exited; started a new one"),
             Ok(false) => {}
             Err(e) => {
+                // Every later job tries again, and is recorded like this one
+                // if chromedriver still does not start: the run exits 3.
+                let page = &ctx.scenario.scenario.pages[job.page];
                 let mut s = Sample::failed(
                     job.run,
-                    &ctx.scenario.scenario.pages[job.page].name,
+                    &page.name,
                     &job.setup.profile,
-                    "",
+                    &match &job.setup.base_url {
+                        Some(base) => base
+                            .join(&page.path)
+                            .map(|u| u.to_string())
+                            .unwrap_or_default(),
+                        None => ctx.scenario.url_of(&page.path),
+                    },
                     format!("chromedriver exited and could not be restarted: {e}"),
                 );
                 s.failure = Some(crate::sample::FailureKind::Infrastructure);
                 s.variant = job.setup.variant.clone();
+                s.tier = job.setup.tier.map(|t| t.index);
+                s.started_at = now_rfc3339();
                 s.attempts = attempts;
-                stop.halt(Halt::Interrupted);
                 return vec![s];
             }
         }
