@@ -127,9 +127,19 @@ impl ChromeDriver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Whether chromedriver still runs (false once it exited or was killed).
-    pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+    /// Whether chromedriver still runs and listens (false once it exited
+    /// or was killed). The port is tried too: a killed process closes its
+    /// sockets a moment before it can be reaped, and a visit that failed in
+    /// that moment must not find the driver "alive" and fail again.
+    pub async fn alive(&mut self) -> bool {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return false;
+        }
+        let connect = tokio::net::TcpStream::connect(("127.0.0.1", self.port));
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), connect).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Stops chromedriver and every process still in its group (browsers

@@ -113,7 +113,7 @@ impl Browser {
     /// endpoint, which rumcheck cannot watch).
     pub async fn driver_alive(&self) -> bool {
         match self.driver.lock().await.as_mut() {
-            Some(driver) => driver.alive(),
+            Some(driver) => driver.alive().await,
             None => true,
         }
     }
@@ -126,7 +126,7 @@ impl Browser {
         let Some(current) = driver.as_mut() else {
             return Ok(false);
         };
-        if current.alive() {
+        if current.alive().await {
             return Ok(false);
         }
         if let Some(dead) = driver.take() {
