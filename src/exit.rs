@@ -34,12 +34,25 @@ pub fn of_status(status: GateStatus) -> u8 {
 }
 
 /// The code of a run: its verdict's, or without one (nothing to compare
-/// with) 0 when every page had a valid visit and 3 otherwise.
-pub fn of_run(verdict: Option<GateStatus>, every_page_valid: bool) -> u8 {
-    match verdict {
+/// with) 0 when every page had a valid visit and 3 otherwise. A run whose
+/// visits failed for infrastructure reasons (browser or chromedriver gone,
+/// site unreachable, a visit the watchdog ended) is never a pass: the
+/// visits that did succeed may not stand for the site, so 0 becomes 3
+/// (a regression found despite them stays 1).
+pub fn of_run(
+    verdict: Option<GateStatus>,
+    every_page_valid: bool,
+    infrastructure_failures: bool,
+) -> u8 {
+    let code = match verdict {
         Some(status) => of_status(status),
         None if every_page_valid => PASS,
         None => INCONCLUSIVE,
+    };
+    if code == PASS && infrastructure_failures {
+        INCONCLUSIVE
+    } else {
+        code
     }
 }
 
@@ -119,5 +132,19 @@ impl fmt::Display for Failure {
             said.push_str(&text);
         }
         f.write_str(&said)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infrastructure_failures_turn_a_pass_into_3_and_keep_a_regression() {
+        assert_eq!(of_run(None, true, false), PASS);
+        assert_eq!(of_run(None, true, true), INCONCLUSIVE);
+        assert_eq!(of_run(Some(GateStatus::Pass), true, true), INCONCLUSIVE);
+        assert_eq!(of_run(Some(GateStatus::Regressed), true, true), REGRESSION);
+        assert_eq!(of_run(None, false, false), INCONCLUSIVE);
     }
 }

@@ -38,6 +38,12 @@ pub struct Sample {
     /// Why the visit failed (only when `ok` is false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Whose fault a failed visit was: the machine's (`infrastructure`:
+    /// browser or chromedriver gone, site unreachable, the watchdog) or the
+    /// page's (`page`: an HTTP error, a failed step, a crash). Absent in ok
+    /// visits and in files written before rumcheck recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
     /// Attempts made (1 = first try succeeded).
     #[serde(default = "one")]
     pub attempts: u32,
@@ -135,6 +141,17 @@ impl std::fmt::Display for Variant {
     }
 }
 
+/// Whose fault a failed visit was (`failure` in a sample line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    /// The machine: browser or chromedriver gone, the site unreachable, a
+    /// visit the watchdog ended. Such a run is not a pass (exit 3).
+    Infrastructure,
+    /// The page itself: an HTTP error status, a failed step, a crash.
+    Page,
+}
+
 /// A beacon captured from the user's RUM agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Beacon {
@@ -186,6 +203,7 @@ impl Sample {
             url: url.to_string(),
             ok: false,
             error: Some(error),
+            failure: Some(FailureKind::Page),
             attempts: 1,
             metrics: BTreeMap::new(),
             details: serde_json::Value::Null,
@@ -196,6 +214,11 @@ impl Sample {
             timing: None,
             screenshot: None,
         }
+    }
+
+    /// Whether this visit failed for the machine's reasons, not the page's.
+    pub fn infrastructure_failure(&self) -> bool {
+        !self.ok && self.failure == Some(FailureKind::Infrastructure)
     }
 
     /// The value of a metric, if this visit was ok and the metric happened.
@@ -421,6 +444,32 @@ mod tests {
     }
 
     const OK: &str = r#"{"run":0,"page":"home","url":"u","ok":true,"metrics":{"lcp":1200}}"#;
+
+    #[test]
+    fn the_failure_kind_is_optional_and_old_lines_still_read() {
+        let old = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x"}"#;
+        let infra = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x","failure":"infrastructure"}"#;
+        let page = r#"{"run":0,"page":"home","url":"u","ok":false,"error":"x","failure":"page"}"#;
+        let read = read(&format!("{old}\n{infra}\n{page}\n")).unwrap();
+        let kinds: Vec<_> = read.iter().map(|s| s.failure).collect();
+        assert_eq!(
+            kinds,
+            [
+                None,
+                Some(FailureKind::Infrastructure),
+                Some(FailureKind::Page)
+            ]
+        );
+        let infra: Vec<_> = read.iter().map(Sample::infrastructure_failure).collect();
+        assert_eq!(infra, [false, true, false]);
+        // Ok visits write no `failure` at all.
+        let mut ok = read[0].clone();
+        ok.ok = true;
+        ok.failure = None;
+        let mut buf = Vec::new();
+        write_sample(&mut buf, &ok).unwrap();
+        assert!(!String::from_utf8(buf).unwrap().contains("failure"));
+    }
 
     #[test]
     fn negative_metric_values_are_refused_with_file_line_and_field() {

@@ -215,6 +215,12 @@ fn finish(outcome: &GateOutcome) -> u8 {
             inert::terminal(&missing.join(", "))
         );
     }
+    let infrastructure = outcome.infrastructure_failures();
+    if infrastructure > 0 {
+        eprintln!(
+            "error: {infrastructure} visit(s) failed for infrastructure reasons (browser or chromedriver gone, site unreachable, the watchdog), so this run is not a pass; see the failures above"
+        );
+    }
     outcome.exit_code()
 }
 

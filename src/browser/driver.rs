@@ -60,11 +60,20 @@ pub fn find_chromedriver(given: Option<&Path>) -> Result<PathBuf, BrowserError> 
     }
 }
 
-/// A chromedriver child process, listening on 127.0.0.1. Killed on drop
-/// (by its own PID), which also ends any browser it still owns.
+/// A chromedriver child process, listening on 127.0.0.1, with every
+/// browser it starts.
+///
+/// chromedriver runs in its own process group, and the browsers it starts
+/// stay in that group: stopping it kills the group, so no Chromium is left
+/// behind when the driver itself is gone. On Linux it also gets a
+/// parent-death signal, and a guard process (`sh`, reading a pipe only this
+/// process holds) kills the group when rumcheck ends in any way, SIGKILL
+/// included.
 pub struct ChromeDriver {
     child: Child,
     port: u16,
+    group: Option<u32>,
+    guard: Option<std::process::Child>,
 }
 
 impl ChromeDriver {
@@ -74,14 +83,17 @@ impl ChromeDriver {
             path: path.to_path_buf(),
             reason,
         };
-        let mut child = Command::new(path)
+        let mut command = Command::new(path);
+        command
             .args(["--port=0", "--allowed-ips=127.0.0.1", "--log-level=SEVERE"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| fail(e.to_string()))?;
+            .kill_on_drop(true);
+        die_with_parent(&mut command);
+        let mut child = command.spawn().map_err(|e| fail(e.to_string()))?;
+        let group = child.id();
+        let guard = group.and_then(spawn_guard);
         let stdout = child
             .stdout
             .take()
@@ -102,7 +114,12 @@ impl ChromeDriver {
         .ok_or_else(|| fail("it exited without reporting a port".into()))?;
         // Keep draining stdout so chromedriver never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(ChromeDriver { child, port })
+        Ok(ChromeDriver {
+            child,
+            port,
+            group,
+            guard,
+        })
     }
 
     /// The WebDriver URL of this chromedriver.
@@ -110,9 +127,113 @@ impl ChromeDriver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Stops chromedriver now.
+    /// Whether chromedriver still runs and listens (false once it exited
+    /// or was killed). The port is tried too: a killed process closes its
+    /// sockets a moment before it can be reaped, and a visit that failed in
+    /// that moment must not find the driver "alive" and fail again.
+    pub async fn alive(&mut self) -> bool {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return false;
+        }
+        let connect = tokio::net::TcpStream::connect(("127.0.0.1", self.port));
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), connect).await,
+            Ok(Ok(_))
+        )
+    }
+
+    /// Stops chromedriver and every process still in its group (browsers
+    /// it started, also those orphaned when chromedriver died).
     pub async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        let _ = self.child.start_kill();
+        kill_group(self.group);
+        let _ = self.child.wait().await;
+        if let Some(mut guard) = self.guard.take() {
+            let _ = guard.kill();
+            let _ = guard.wait();
+        }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        kill_group(self.group.take());
+        if let Some(mut guard) = self.guard.take() {
+            let _ = guard.kill();
+            let _ = guard.wait();
+        }
+    }
+}
+
+/// SIGKILL to every process in group `group` (chromedriver's).
+fn kill_group(group: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pgid) = group.and_then(|g| i32::try_from(g).ok()).filter(|&g| g > 1) {
+        // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = group;
+}
+
+/// Own process group (a terminal's Ctrl-C reaches rumcheck only, which then
+/// closes its sessions) and, on Linux, SIGKILL when rumcheck dies.
+///
+/// The kernel sends the parent-death signal when the *thread* that spawned
+/// the child ends, not the process: rumcheck spawns from the thread that
+/// drives the run (or a runtime worker), which lives as long as the run.
+/// The guard ([`spawn_guard`]) does not depend on threads at all.
+fn die_with_parent(command: &mut Command) {
+    #[cfg(unix)]
+    command.process_group(0);
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // rumcheck died before the prctl: do not outlive it.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other("rumcheck exited"));
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// A `sh` that waits for end-of-file on a pipe only this process holds,
+/// then kills process group `group`: chromedriver's browsers die with
+/// rumcheck even on SIGKILL (chromedriver's own parent-death signal does
+/// not reach the browsers it started). None when `sh` cannot start; the
+/// parent-death signal and [`ChromeDriver::stop`] still apply.
+fn spawn_guard(group: u32) -> Option<std::process::Child> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "read _ignored; kill -s KILL -- \"-$0\" 2>/dev/null",
+                &group.to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Not in the terminal's group: Ctrl-C must not end the guard first.
+            .process_group(0)
+            .spawn()
+            .ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = group;
+        None
     }
 }
 

@@ -57,6 +57,14 @@ pub enum BrowserError {
         /// The WebDriver error.
         source: fantoccini::error::CmdError,
     },
+    /// chromedriver did not close a session in time; its browser was killed.
+    #[error(
+        "chromedriver did not close the browser session within {seconds} s; its browser was killed"
+    )]
+    CloseTimeout {
+        /// The time allowed.
+        seconds: u64,
+    },
     /// A temporary browser profile directory could not be created.
     #[error("cannot create a temporary browser profile: {0}")]
     Profile(std::io::Error),

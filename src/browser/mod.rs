@@ -7,6 +7,7 @@
 
 mod driver;
 mod error;
+mod procs;
 
 pub use driver::{browser_version, find_browser, find_chromedriver, running_as_root};
 pub use error::BrowserError;
@@ -14,6 +15,7 @@ pub use error::BrowserError;
 use driver::ChromeDriver;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
+use procs::{browser_processes, kill_all, running};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -65,10 +67,14 @@ impl Default for SessionSpec {
 
 /// A source of browser sessions: our own chromedriver or a remote endpoint.
 pub struct Browser {
-    driver: Option<ChromeDriver>,
-    endpoint: String,
+    /// Our chromedriver (None for a remote endpoint); replaced when it dies.
+    driver: tokio::sync::Mutex<Option<ChromeDriver>>,
+    /// The chromedriver binary, to start a new one.
+    chromedriver: Option<PathBuf>,
+    endpoint: std::sync::RwLock<String>,
     binary: Option<PathBuf>,
     version: std::sync::OnceLock<String>,
+    restarts: std::sync::atomic::AtomicU32,
 }
 
 impl Browser {
@@ -78,10 +84,12 @@ impl Browser {
             // A remote browser: we know neither its binary nor its version yet.
             let binary = opts.browser.clone();
             return Ok(Browser {
-                driver: None,
-                endpoint: url.as_str().trim_end_matches('/').to_string(),
+                driver: tokio::sync::Mutex::new(None),
+                chromedriver: None,
+                endpoint: std::sync::RwLock::new(url.as_str().trim_end_matches('/').to_string()),
                 binary,
                 version: std::sync::OnceLock::new(),
+                restarts: Default::default(),
             });
         }
         let binary = find_browser(opts.browser.as_deref())?;
@@ -92,11 +100,52 @@ impl Browser {
         }
         let driver = ChromeDriver::spawn(&chromedriver).await?;
         Ok(Browser {
-            endpoint: driver.url(),
-            driver: Some(driver),
+            endpoint: std::sync::RwLock::new(driver.url()),
+            driver: tokio::sync::Mutex::new(Some(driver)),
+            chromedriver: Some(chromedriver),
             binary: Some(binary),
             version,
+            restarts: Default::default(),
         })
+    }
+
+    /// Whether our chromedriver is still running (always true for a remote
+    /// endpoint, which rumcheck cannot watch).
+    pub async fn driver_alive(&self) -> bool {
+        match self.driver.lock().await.as_mut() {
+            Some(driver) => driver.alive().await,
+            None => true,
+        }
+    }
+
+    /// Replaces our chromedriver when it has died (killed, crashed): the
+    /// dead one's process group is killed (the browsers it started are
+    /// orphans) and a new one is spawned. Returns true when it restarted.
+    pub async fn revive(&self) -> Result<bool, BrowserError> {
+        let mut driver = self.driver.lock().await;
+        let Some(current) = driver.as_mut() else {
+            return Ok(false);
+        };
+        if current.alive().await {
+            return Ok(false);
+        }
+        if let Some(dead) = driver.take() {
+            dead.stop().await;
+        }
+        let path = self.chromedriver.clone().unwrap_or_default();
+        let fresh = ChromeDriver::spawn(&path).await?;
+        if let Ok(mut endpoint) = self.endpoint.write() {
+            *endpoint = fresh.url();
+        }
+        *driver = Some(fresh);
+        self.restarts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(true)
+    }
+
+    /// How many times a dead chromedriver was replaced.
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The browser version string (`Chromium 156.0.8078.73`), once known.
@@ -104,9 +153,10 @@ impl Browser {
         self.version.get().map_or("", String::as_str)
     }
 
-    /// The WebDriver endpoint sessions are created at.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+    /// The WebDriver endpoint sessions are created at (it changes when a
+    /// dead chromedriver is replaced).
+    pub fn endpoint(&self) -> String {
+        self.endpoint.read().map(|e| e.clone()).unwrap_or_default()
     }
 
     /// Creates a fresh session: new temporary profile (cold cache), headless,
@@ -114,7 +164,8 @@ impl Browser {
     /// to about:blank so the browser's first-navigation cost (~0.5 s) does not
     /// land in the measured visit.
     pub async fn session(&self, spec: &SessionSpec) -> Result<Session, BrowserError> {
-        let local = self.driver.is_some();
+        let local = self.chromedriver.is_some();
+        let endpoint = self.endpoint();
         let profile = if local {
             Some(
                 tempfile::Builder::new()
@@ -166,10 +217,10 @@ impl Browser {
         };
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
-            .connect(&self.endpoint)
+            .connect(&endpoint)
             .await
             .map_err(|e| BrowserError::NewSession {
-                endpoint: self.endpoint.clone(),
+                endpoint: endpoint.clone(),
                 reason: e.to_string(),
             })?;
         let session = Session { client, profile };
@@ -187,12 +238,15 @@ impl Browser {
     }
 
     /// Stops our chromedriver (by its PID). Sessions should be closed first.
-    pub async fn shutdown(mut self) {
-        if let Some(driver) = self.driver.take() {
+    pub async fn shutdown(self) {
+        if let Some(driver) = self.driver.into_inner() {
             driver.stop().await;
         }
     }
 }
+
+/// How long closing a session may take before its browser is killed.
+const CLOSE_WITHIN: Duration = Duration::from_secs(10);
 
 /// Deletes a closed session's profile once the browser's processes have
 /// exited (`pids`, taken before closing). Chromium's helpers outlive the
@@ -210,57 +264,6 @@ async fn remove_profile(profile: tempfile::TempDir, pids: Vec<u32>) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The state letter and parent of process `pid`, from `/proc/<pid>/stat`.
-fn proc_stat(pid: u32) -> Option<(char, u32)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (command) S ppid …": the command may hold spaces and parentheses.
-    let mut rest = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
-    let state = rest.next()?.chars().next()?;
-    Some((state, rest.next()?.parse().ok()?))
-}
-
-/// Whether `pid` still runs (an exited process waiting to be reaped does not).
-fn running(pid: u32) -> bool {
-    proc_stat(pid).is_some_and(|(state, _)| state != 'Z' && state != 'X')
-}
-
-/// The processes of the browser using profile `dir` and all their
-/// descendants (Linux; elsewhere none, and the profile is deleted at once).
-fn browser_processes(dir: &std::path::Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let needle = dir.as_os_str().as_encoded_bytes();
-    let pids: Vec<u32> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .collect();
-    let mut found: Vec<u32> = pids
-        .iter()
-        .copied()
-        .filter(|p| {
-            std::fs::read(format!("/proc/{p}/cmdline"))
-                .is_ok_and(|cmd| cmd.windows(needle.len()).any(|w| w == needle))
-        })
-        .collect();
-    let parents: Vec<(u32, u32)> = pids
-        .iter()
-        .filter_map(|&p| Some((p, proc_stat(p)?.1)))
-        .collect();
-    // Children of found processes, until none is new.
-    loop {
-        let more: Vec<u32> = parents
-            .iter()
-            .filter(|(p, parent)| found.contains(parent) && !found.contains(p))
-            .map(|(p, _)| *p)
-            .collect();
-        if more.is_empty() {
-            return found;
-        }
-        found.extend(more);
     }
 }
 
@@ -315,21 +318,52 @@ impl Session {
     }
 
     /// Ends the session (and with it the browser), then deletes its profile.
+    /// A session that chromedriver cannot close within 10 s (its renderer
+    /// is busy, chromedriver is gone) has its browser killed instead.
     pub async fn close(self) -> Result<(), BrowserError> {
         let pids = self
             .profile
             .as_ref()
             .map(|p| browser_processes(p.path()))
             .unwrap_or_default();
-        let closed = self
-            .client
-            .close()
-            .await
-            .map_err(|e| BrowserError::command("closing the browser session", e));
+        let closed = match tokio::time::timeout(CLOSE_WITHIN, self.client.close()).await {
+            Ok(closed) => {
+                closed.map_err(|e| BrowserError::command("closing the browser session", e))
+            }
+            Err(_) => Err(BrowserError::CloseTimeout {
+                seconds: CLOSE_WITHIN.as_secs(),
+            }),
+        };
+        if closed.is_err() {
+            kill_all(&pids);
+        }
         if let Some(profile) = self.profile {
             remove_profile(profile, pids).await;
         }
         closed
+    }
+
+    /// Kills this session's browser (every process using its profile, and
+    /// their children) without asking chromedriver, which may be waiting on
+    /// a busy renderer. Returns how many processes were killed; 0 for a
+    /// remote session, whose processes rumcheck cannot see.
+    pub fn kill_browser(&self) -> usize {
+        let pids = self
+            .profile
+            .as_ref()
+            .map(|p| browser_processes(p.path()))
+            .unwrap_or_default();
+        kill_all(&pids);
+        pids.len()
+    }
+
+    /// Whether this session's browser still runs (true for a remote
+    /// session, which rumcheck cannot see).
+    pub fn browser_alive(&self) -> bool {
+        match &self.profile {
+            Some(p) => browser_processes(p.path()).iter().any(|&pid| running(pid)),
+            None => true,
+        }
     }
 
     async fn configure(&self, spec: &SessionSpec) -> Result<(), BrowserError> {

@@ -66,7 +66,7 @@ pub async fn prepare(
     let serve_err = |e: std::io::Error| {
         GateError::Run(crate::run::RunError::Output {
             path: "127.0.0.1:0".into(),
-            source: e,
+            cause: e,
         })
     };
     let reference = serve(DemoKnobs::default()).await.map_err(serve_err)?;
@@ -133,7 +133,7 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), GateErro
     let io = |source| {
         GateError::Run(crate::run::RunError::Output {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })
     };
     std::fs::create_dir_all(dir).map_err(io)?;

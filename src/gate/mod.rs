@@ -253,12 +253,23 @@ impl Gate {
 
 impl GateOutcome {
     /// 0 pass, 1 regression, 3 inconclusive; without a verdict, 0 when every
-    /// page has a valid visit and 3 otherwise.
+    /// page has a valid visit and 3 otherwise; never 0 when visits failed
+    /// for infrastructure reasons ([`Self::infrastructure_failures`]).
     pub fn exit_code(&self) -> u8 {
         exit::of_run(
             self.verdict.as_ref().map(|v| v.status),
             self.pages_without_valid_visit().is_empty(),
+            self.infrastructure_failures() > 0,
         )
+    }
+
+    /// Recorded visits that failed for the machine's reasons (browser or
+    /// chromedriver gone, site unreachable, the watchdog), after retries.
+    pub fn infrastructure_failures(&self) -> usize {
+        self.samples
+            .iter()
+            .filter(|s| s.infrastructure_failure())
+            .count()
     }
 
     /// Pages (and journey legs) that have failed visits but not a single valid one.

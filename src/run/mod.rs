@@ -2,9 +2,11 @@
 //! progress, and write every sample to `samples.ndjson` as it arrives.
 
 pub mod calibrate;
+mod loaded;
 pub mod plan;
 mod steps;
 mod visit;
+pub mod watchdog;
 
 pub use plan::{Job, SessionSetup, TierSlot};
 pub use steps::StepError;
@@ -22,8 +24,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc;
+use watchdog::{Halt, Stop};
 
 /// Validated options of a run (from `rumcheck run` flags or the library API).
 #[derive(Debug, Clone)]
@@ -45,12 +47,14 @@ pub enum RunError {
     #[error(transparent)]
     Browser(#[from] BrowserError),
     /// The output cannot be written.
-    #[error("cannot write '{path}': {source}\n  hint: pass --out with a writable directory")]
+    // `cause`, not `source`: the message already says it, and a source
+    // would repeat it after the hint.
+    #[error("cannot write '{path}': {cause}\n  hint: pass --out with a writable directory")]
     Output {
         /// The file or directory.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// `--concurrency` outside 1..=[`MAX_CONCURRENCY`].
     #[error(
@@ -87,9 +91,9 @@ impl SampleSink {
 
     /// Prepares `dir/name`, creating `dir` if needed, and locks `dir`.
     pub fn create_named(dir: &Path, name: &str) -> Result<Self, RunError> {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::Output {
+        std::fs::create_dir_all(dir).map_err(|cause| RunError::Output {
             path: dir.to_path_buf(),
-            source,
+            cause,
         })?;
         let lock = DirLock::acquire(dir)?;
         let path = dir.join(name);
@@ -120,9 +124,9 @@ impl SampleSink {
     /// Opens the file on the first sample, keeping a non-empty earlier one.
     fn open(&mut self) -> Result<&mut BufWriter<File>, RunError> {
         if self.out.is_none() {
-            let fail = |source| RunError::Output {
+            let fail = |cause| RunError::Output {
                 path: self.path.clone(),
-                source,
+                cause,
             };
             if std::fs::metadata(&self.path).is_ok_and(|m| m.len() > 0) {
                 let previous = self.previous_path();
@@ -141,9 +145,9 @@ impl SampleSink {
 
     fn write(&mut self, sample: &Sample) -> Result<(), RunError> {
         let out = self.open()?;
-        write_sample(out, sample).map_err(|source| RunError::Output {
+        write_sample(out, sample).map_err(|cause| RunError::Output {
             path: self.path.clone(),
-            source,
+            cause,
         })
     }
 }
@@ -152,14 +156,15 @@ impl SampleSink {
 pub struct Runner {
     browser: Browser,
     opts: RunOptions,
-    interrupted: Arc<AtomicBool>,
+    stop: Arc<Stop>,
+    signals: tokio::task::JoinHandle<()>,
 }
 
 /// What a batch produced.
 pub struct Batch {
     /// Every sample, ok or failed, in completion order.
     pub samples: Vec<Sample>,
-    /// True when Ctrl-C stopped the batch early.
+    /// True when SIGINT (Ctrl-C) or SIGTERM stopped the batch early.
     pub interrupted: bool,
 }
 
@@ -170,19 +175,13 @@ impl Runner {
             return Err(RunError::Concurrency(opts.concurrency));
         }
         let browser = Browser::start(&opts.browser).await?;
-        let interrupted = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&interrupted);
-        // Ctrl-C: stop taking jobs; running visits end and close their sessions.
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ninterrupted: finishing running visits and closing browsers…");
-                flag.store(true, Ordering::SeqCst);
-            }
-        });
+        let stop = Arc::new(Stop::default());
+        let signals = tokio::spawn(on_signal(Arc::clone(&stop)));
         Ok(Runner {
             browser,
             opts,
-            interrupted,
+            stop,
+            signals,
         })
     }
 
@@ -222,17 +221,17 @@ impl Runner {
         let retries = scenario.scenario.retries;
         let workers = (0..self.opts.concurrency).map(|_| {
             let tx = tx.clone();
-            let (queue, ctx, browser, interrupted) =
-                (&queue, &ctx, &self.browser, &self.interrupted);
+            let (queue, ctx, browser, stop) = (&queue, &ctx, &self.browser, &*self.stop);
             async move {
                 loop {
-                    if interrupted.load(Ordering::SeqCst) {
+                    if stop.halted() {
                         break;
                     }
-                    let Some(job) = queue.lock().expect("queue lock").pop_front() else {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(job) = next else {
                         break;
                     };
-                    for sample in run_job(browser, ctx, &job, retries).await {
+                    for sample in run_job(browser, ctx, &job, retries, stop).await {
                         let _ = tx.send(sample);
                     }
                 }
@@ -243,7 +242,11 @@ impl Runner {
         let collect = async {
             let mut samples = Vec::new();
             while let Some(sample) = rx.recv().await {
-                sink.write(&sample)?;
+                if let Err(e) = sink.write(&sample) {
+                    // Measuring on would be thrown away: stop every visit now.
+                    self.stop.halt(Halt::OutputFailed);
+                    return Err(e);
+                }
                 if !sample.ok {
                     bar.suspend(|| {
                         eprintln!(
@@ -268,29 +271,101 @@ impl Runner {
         bar.finish_and_clear();
         Ok(Batch {
             samples: samples?,
-            interrupted: self.interrupted.load(Ordering::SeqCst),
+            interrupted: self.stop.state() == Halt::Interrupted,
         })
     }
 
-    /// Stops chromedriver. Call after the last batch.
+    /// Stops the run as SIGINT or SIGTERM do: no new visits; running ones
+    /// are ended, their browsers closed, and what was measured is kept.
+    pub fn interrupt(&self) {
+        self.stop.halt(Halt::Interrupted);
+    }
+
+    /// Stops chromedriver and every browser it started. Call after the last batch.
     pub async fn shutdown(self) {
+        self.signals.abort();
         self.browser.shutdown().await;
     }
 }
 
+/// SIGINT (Ctrl-C) or SIGTERM (`timeout`, CI job limits, `kill`): stop
+/// taking jobs, end running visits and close their sessions.
+async fn on_signal(stop: Arc<Stop>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let name = tokio::select! {
+            _ = int.recv() => "interrupted",
+            _ = term.recv() => "terminated (SIGTERM)",
+        };
+        eprintln!("\n{name}: ending running visits and closing browsers…");
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        eprintln!("\ninterrupted: ending running visits and closing browsers…");
+    }
+    stop.halt(Halt::Interrupted);
+}
+
 /// Runs one job with retries; returns the samples of the last attempt
-/// (failed ones carry their reason and the number of attempts).
+/// (failed ones carry their reason and the number of attempts). A dead
+/// chromedriver is replaced before each attempt.
 async fn run_job(
     browser: &Browser,
     ctx: &visit::VisitContext<'_>,
     job: &Job,
     retries: u32,
+    stop: &Stop,
 ) -> Vec<Sample> {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let mut attempt = visit::attempt(browser, ctx, job).await;
-        if attempt.error.is_none() || attempts > retries || attempt.setup_failure {
+        match browser.revive().await {
+            Ok(true) => eprintln!("chromedriver had exited; started a new one"),
+            Ok(false) => {}
+            Err(e) => {
+                // Every later job tries again, and is recorded like this one
+                // if chromedriver still does not start: the run exits 3.
+                let page = &ctx.scenario.scenario.pages[job.page];
+                let mut s = Sample::failed(
+                    job.run,
+                    &page.name,
+                    &job.setup.profile,
+                    &match &job.setup.base_url {
+                        Some(base) => base
+                            .join(&page.path)
+                            .map(|u| u.to_string())
+                            .unwrap_or_default(),
+                        None => ctx.scenario.url_of(&page.path),
+                    },
+                    format!("chromedriver exited and could not be restarted: {e}"),
+                );
+                s.failure = Some(crate::sample::FailureKind::Infrastructure);
+                s.variant = job.setup.variant.clone();
+                s.tier = job.setup.tier.map(|t| t.index);
+                s.started_at = now_rfc3339();
+                s.attempts = attempts;
+                return vec![s];
+            }
+        }
+        let mut attempt = visit::attempt(browser, ctx, job, stop).await;
+        if attempt.halted {
+            // Visits that finished before the stop are kept.
+            for s in &mut attempt.samples {
+                s.attempts = attempts;
+            }
+            return attempt.samples;
+        }
+        if attempt.error.is_none() || attempts > retries || attempt.setup_failure || stop.halted() {
             for s in &mut attempt.samples {
                 s.attempts = attempts;
             }

@@ -11,6 +11,7 @@ mod calibrate_cli;
 mod cleanup;
 mod collector;
 mod compare_cli;
+mod faults;
 mod field_projection;
 mod fuzz;
 mod gate_api;
