@@ -14,6 +14,7 @@ pub fn with_file(data: &[u8], ext: &str, read: impl FnOnce(&std::path::Path)) {
 }
 
 /// Imports the input in `format` on one thread; errors are fine, panics not.
+#[allow(dead_code)] // not every target imports
 pub fn import(data: &[u8], format: rumcheck::baseline::Format, ext: &str) {
     with_file(data, ext, |p| {
         let mut opts = rumcheck::baseline::ImportOptions::new(format);
