@@ -18,7 +18,7 @@
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
-use super::lines::{line_text, next_line, too_long};
+use super::lines::{line_text, next_record};
 use super::options::ImportOptions;
 use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, parse_value};
@@ -44,24 +44,13 @@ pub fn import(
     acc: &mut Accumulator,
     tally: &mut Tally,
 ) -> Result<(), ImportError> {
-    let file = tally.source.file.clone();
     let mut reader = reader;
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut views = 0u64;
     let mut page_buf = String::new();
     let mut metrics = Vec::new();
-    while let Some(long) = next_line(&mut reader, &mut buf, &file, opts.max_line_bytes)? {
-        line += 1;
-        if long {
-            tally.source.rows_read += 1;
-            tally.reject(Reason::TooLong, line, &too_long(opts.max_line_bytes))?;
-            continue;
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        tally.source.rows_read += 1;
+    while next_record(&mut reader, &mut buf, opts.max_line_bytes, &mut line, tally)? {
         let params = match line_text(&buf).and_then(parse_params) {
             Ok(p) => p,
             Err((reason, detail)) => {

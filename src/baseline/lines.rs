@@ -1,7 +1,7 @@
 //! Helpers shared by the line-oriented importers (web-vitals, Boomerang):
 //! reading lines as bytes, and reading fields of loosely typed objects.
 
-use super::error::{ImportError, Reason};
+use super::error::{ImportError, Reason, Tally};
 use crate::metric::Metric;
 use serde_json::{Map, Value};
 use std::io::BufRead;
@@ -59,6 +59,34 @@ pub fn next_line(
         buf.clear();
     }
     Ok(Some(too_long))
+}
+
+/// The next record of a one-record-per-line file (beacons) into `buf`:
+/// blank lines are skipped, a line past `max` bytes is rejected as
+/// `too-long` and skipped, `line` counts physical lines and the tally the
+/// rows read. `false` at the end of the input.
+pub fn next_record(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+    line: &mut u64,
+    tally: &mut Tally,
+) -> Result<bool, ImportError> {
+    let file = tally.source.file.clone();
+    while let Some(long) = next_line(reader, buf, &file, max)? {
+        *line += 1;
+        if long {
+            tally.source.rows_read += 1;
+            tally.reject(Reason::TooLong, *line, &too_long(max))?;
+            continue;
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        tally.source.rows_read += 1;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// The detail of a line rejected as `too-long`.
