@@ -166,8 +166,11 @@ impl Gate {
                 notes = calibration_notes(&prepared.calibrations, runner.browser_version());
             }
             if batch.interrupted {
-                // What was measured still reaches the reports, marked partial.
-                self.notify(prepared, &samples, None, runner.browser_version(), false);
+                // What was measured still reaches the reports, marked
+                // partial, with the verdict of the visits so far.
+                let (verdict, _) = self.judge(prepared, &samples, schedule, None, false);
+                let browser = runner.browser_version();
+                self.notify(prepared, &samples, verdict.as_ref(), browser, false);
                 return Err(GateError::Interrupted {
                     measured: samples.len(),
                     path: sink.path().to_path_buf(),

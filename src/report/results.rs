@@ -220,7 +220,7 @@ impl Results {
             profiles: meta.profiles,
             environment: meta.environment,
             groups,
-            verdict: verdict.map(Verdict::from),
+            verdict: verdict.map(|g| Verdict::with_samples(g, samples)),
             failed_visits,
         }
     }

@@ -87,10 +87,20 @@ struct Leg<'s> {
 fn legs<'s>(ctx: &VisitContext<'s>, job: &Job) -> Vec<Leg<'s>> {
     let page = &ctx.scenario.scenario.pages[job.page];
     let url_of = |path: &str| match &job.setup.base_url {
-        Some(base) => base
-            .join(path)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| path.to_string()),
+        // Another build (the reference): a path, or an absolute URL on the
+        // scenario's own origin, moves to that build's origin; a URL on an
+        // `allow_origins` origin stays where it is.
+        Some(base) => {
+            let own = ctx.scenario.url_of(path);
+            let rebased = match url::Url::parse(&own) {
+                Ok(u) if u.origin() == ctx.scenario.base_url.origin() => {
+                    base.join(&u[url::Position::BeforePath..])
+                }
+                Ok(u) => Ok(u),
+                Err(_) => base.join(path),
+            };
+            rebased.map_or(own, |u| u.to_string())
+        }
         None => ctx.scenario.url_of(path),
     };
     let mut first = Leg {

@@ -356,11 +356,68 @@ impl From<&GateResult> for Verdict {
 }
 
 impl Verdict {
+    /// The verdict of a run whose samples are `samples`: a pass with visits
+    /// lost to the infrastructure (browser, driver or site gone, the
+    /// watchdog) is inconclusive, in the document as in the exit code
+    /// ([`crate::exit::of_run`]), so every report says what the process
+    /// says.
+    pub fn with_samples(g: &GateResult, samples: &[crate::sample::Sample]) -> Verdict {
+        let mut v = Verdict::from(g);
+        let lost = samples
+            .iter()
+            .filter(|s| s.infrastructure_failure())
+            .count();
+        v.exit_code = crate::exit::of_run(Some(g.status), true, lost > 0);
+        if lost > 0 && v.status == Status::Pass {
+            v.status = Status::Inconclusive;
+            v.notes.push(format!(
+                "{lost} visit(s) failed for infrastructure reasons (browser, chromedriver or site gone, or a visit past its time budget; see the failed visits): the gate cannot pass"
+            ));
+        }
+        v
+    }
+
     /// How many comparisons ended in `outcome`.
     pub fn count(&self, outcome: OutcomeKind) -> usize {
         self.comparisons
             .iter()
             .filter(|c| c.outcome == outcome)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{FailureKind, Sample};
+
+    fn passed() -> GateResult {
+        GateResult {
+            status: GateStatus::Pass,
+            alpha: 0.05,
+            test_alpha: 0.05,
+            family_size: 1,
+            comparisons: Vec::new(),
+            pages: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_pass_with_a_visit_lost_to_the_infrastructure_is_inconclusive_exit_3() {
+        let mut lost = Sample::failed(0, "home", "default", "http://127.0.0.1/", "gone".into());
+        lost.failure = Some(FailureKind::Infrastructure);
+        let v = Verdict::with_samples(&passed(), &[lost]);
+        assert_eq!((v.status, v.exit_code), (Status::Inconclusive, 3));
+        assert!(
+            v.notes.iter().any(|n| n.contains("infrastructure")),
+            "{:?}",
+            v.notes
+        );
+        // A page's own failure leaves the pass alone.
+        let mut own = Sample::failed(0, "home", "default", "http://127.0.0.1/", "500".into());
+        own.failure = Some(FailureKind::Page);
+        let v = Verdict::with_samples(&passed(), &[own]);
+        assert_eq!((v.status, v.exit_code), (Status::Pass, 0));
     }
 }
