@@ -304,7 +304,16 @@ async fn on_signal(stop: Arc<Stop>) {
             _ = int.recv() => "interrupted",
             _ = term.recv() => "terminated (SIGTERM)",
         };
-        eprintln!("\n{name}: ending running visits and closing browsers…");
+        eprintln!(
+            "\n{name}: ending running visits and closing browsers… (signal again to stop at once)"
+        );
+        stop.halt(Halt::Interrupted);
+        // A second signal while browsers close means "now": exit as a
+        // signalled process would; the guard process still ends the browsers.
+        tokio::select! {
+            _ = int.recv() => std::process::exit(130),
+            _ = term.recv() => std::process::exit(143),
+        }
     }
     #[cfg(not(unix))]
     {
@@ -312,8 +321,8 @@ async fn on_signal(stop: Arc<Stop>) {
             return;
         }
         eprintln!("\ninterrupted: ending running visits and closing browsers…");
+        stop.halt(Halt::Interrupted);
     }
-    stop.halt(Halt::Interrupted);
 }
 
 /// Runs one job with retries; returns the samples of the last attempt

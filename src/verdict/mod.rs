@@ -166,7 +166,10 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
             let field_page = f.pages.get(page).map_or(page.as_str(), String::as_str);
             match f.baseline.find(field_page, &key) {
                 None => {
-                    notes.push(format!("no field segment for page {page} [{profile}]: field check skipped"));
+                    notes.push(format!(
+                        "no field segment for page {page} [{profile}] (baseline page '{field_page}', segment {}): field check skipped; `rumcheck baseline show` lists the baseline's pages — a baseline imported before identifier folding needs importing again, or set the page's `field_page`",
+                        key.label()
+                    ));
                     None
                 }
                 Some(seg) if seg.too_small => {
