@@ -146,7 +146,9 @@ impl ChromeDriver {
     /// it started, also those orphaned when chromedriver died).
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
-        kill_group(self.group);
+        // Taken, so `Drop` does not signal the group again once chromedriver
+        // is reaped and its pid (the group id) may belong to someone else.
+        kill_group(self.group.take());
         let _ = self.child.wait().await;
         if let Some(mut guard) = self.guard.take() {
             let _ = guard.kill();
