@@ -91,15 +91,15 @@ fn legs<'s>(ctx: &VisitContext<'s>, job: &Job) -> Vec<Leg<'s>> {
         // scenario's own origin, moves to that build's origin; a URL on an
         // `allow_origins` origin stays where it is.
         Some(base) => {
-            let own = ctx.scenario.url_of(path);
-            let rebased = match url::Url::parse(&own) {
+            let rebased = match url::Url::parse(path) {
                 Ok(u) if u.origin() == ctx.scenario.base_url.origin() => {
                     base.join(&u[url::Position::BeforePath..])
                 }
                 Ok(u) => Ok(u),
+                // A relative path resolves against the other build's base.
                 Err(_) => base.join(path),
             };
-            rebased.map_or(own, |u| u.to_string())
+            rebased.map_or_else(|_| path.to_string(), |u| u.to_string())
         }
         None => ctx.scenario.url_of(path),
     };
