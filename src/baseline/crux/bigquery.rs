@@ -177,6 +177,41 @@ pub fn import(
     Ok(())
 }
 
+/// Bracket depth and string state of JSON text fed line by line.
+#[derive(Default)]
+struct Nesting {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Nesting {
+    fn feed(&mut self, text: &str) {
+        for b in text.bytes() {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Inside an unclosed object, array or string: more lines are needed.
+    fn open(&self) -> bool {
+        self.depth > 0 || self.in_string
+    }
+}
+
 /// Reads JSON values one after another: one per line (JSONL), or objects
 /// spread over several lines (pretty-printed). Each value is passed to `row`
 /// with the line it starts on; a line that cannot start or continue a value
@@ -189,6 +224,9 @@ fn stream_rows(
     let file = tally.source.file.clone();
     let (mut buf, mut pending) = (Vec::new(), String::new());
     let (mut line, mut start) = (0u64, 0u64);
+    // Where the pending text stands, so a pretty-printed value is parsed
+    // once, when its brackets close, not again on every line (quadratic).
+    let mut scan = Nesting::default();
     while let Some(long) = next_line(
         reader,
         &mut buf,
@@ -220,9 +258,14 @@ fn stream_rows(
         };
         if pending.is_empty() {
             start = line;
+            scan = Nesting::default();
         }
         pending.push_str(text);
         pending.push('\n');
+        scan.feed(text);
+        if scan.open() && pending.len() < MAX_ROW_BYTES {
+            continue;
+        }
         match serde_json::from_str::<Value>(&pending) {
             Ok(v) => {
                 pending.clear();

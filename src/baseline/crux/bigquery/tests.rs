@@ -315,3 +315,16 @@ fn empty_truncated_and_non_utf8_files_are_rejected_not_panicking() {
     let (_, src) = run(b"{\"origin\": \"\xff\"}\n", false).unwrap();
     assert_eq!(src.rejected["non-utf8"].first_lines, vec![1]);
 }
+
+#[test]
+fn nesting_waits_for_the_closing_bracket_outside_strings() {
+    // A pretty-printed value is parsed once its brackets close; brackets
+    // and escaped quotes inside strings do not count.
+    let mut n = super::Nesting::default();
+    n.feed(r#"{ "origin": "https://x.example/{a}\"[", "#);
+    assert!(n.open());
+    n.feed(r#"  "rows": [1, 2] "#);
+    assert!(n.open());
+    n.feed("}");
+    assert!(!n.open());
+}
