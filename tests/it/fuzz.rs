@@ -108,9 +108,16 @@ fn apply(mut data: Vec<u8>, edits: &[Edit], other: &[u8]) -> Vec<u8> {
     data
 }
 
-/// Runs `reader` on mutated seeds; the reader's result is ignored, a panic
-/// fails with the input that caused it.
-fn fuzz(name: &str, corpus: &[Vec<u8>], ext: &str, reader: impl Fn(&Path)) {
+/// Runs `reader` on the inputs `make` builds from `strategy`'s values, one
+/// file at a time; the reader's result is ignored, a panic fails with the
+/// input that caused it.
+fn fuzz_with<S: Strategy>(
+    name: &str,
+    ext: &str,
+    strategy: S,
+    make: impl Fn(S::Value) -> Vec<u8>,
+    reader: impl Fn(&Path),
+) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(format!("input.{ext}"));
     let mut runner = TestRunner::new(Config {
@@ -118,13 +125,8 @@ fn fuzz(name: &str, corpus: &[Vec<u8>], ext: &str, reader: impl Fn(&Path)) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = (
-        0..corpus.len(),
-        0..corpus.len(),
-        prop::collection::vec(edit(), 1..6),
-    );
-    let result = runner.run(&strategy, |(seed, other, edits)| {
-        let data = apply(corpus[seed].clone(), &edits, &corpus[other]);
+    let result = runner.run(&strategy, |value| {
+        let data = make(value);
         std::fs::write(&file, &data).unwrap();
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader(&file)));
         prop_assert!(
@@ -137,6 +139,19 @@ fn fuzz(name: &str, corpus: &[Vec<u8>], ext: &str, reader: impl Fn(&Path)) {
     if let Err(e) = result {
         panic!("{name}: {e}");
     }
+}
+
+/// Runs `reader` on byte-edited seeds (see [`Edit`]).
+fn fuzz(name: &str, corpus: &[Vec<u8>], ext: &str, reader: impl Fn(&Path)) {
+    let strategy = (
+        0..corpus.len(),
+        0..corpus.len(),
+        prop::collection::vec(edit(), 1..6),
+    );
+    let make = |(seed, other, edits): (usize, usize, Vec<Edit>)| {
+        apply(corpus[seed].clone(), &edits, &corpus[other])
+    };
+    fuzz_with(name, ext, strategy, make, reader);
 }
 
 /// Values a JSON number is replaced with: signs, zero, huge, fractional,
@@ -191,29 +206,15 @@ fn fuzz_json(name: &str, corpus: &[Vec<u8>], reader: impl Fn(&Path)) {
         .iter()
         .map(|d| serde_json::from_slice(d).expect("JSON seeds parse"))
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("input.json");
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
     let edits = prop::collection::vec((0usize..400, any::<usize>(), any::<bool>()), 1..8);
-    let result = runner.run(&(0..docs.len(), edits), |(seed, edits)| {
+    let make = |(seed, edits): (usize, Vec<(usize, usize, bool)>)| {
         let mut doc = docs[seed].clone();
-        for (k, v, cut) in edits {
-            let mut k = k;
+        for (mut k, v, cut) in edits {
             edit_json(&mut doc, &mut k, v, cut);
         }
-        let text = serde_json::to_string(&doc).unwrap();
-        std::fs::write(&file, &text).unwrap();
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader(&file)));
-        prop_assert!(caught.is_ok(), "{name} panicked on {text}");
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{name}: {e}");
-    }
+        serde_json::to_vec(&doc).unwrap()
+    };
+    fuzz_with(name, "json", (0..docs.len(), edits), make, reader);
 }
 
 fn import(format: Format) -> impl Fn(&Path) {
@@ -333,5 +334,14 @@ fn fuzz_samples_reader_never_panics() {
     ]);
     fuzz("samples reader", &corpus, "ndjson", |p| {
         let _ = rumcheck::sample::read_samples(p);
+    });
+}
+
+#[test]
+#[should_panic(expected = "panicked on")]
+fn a_reader_that_panics_fails_the_fuzz_test() {
+    // The harness itself: a panic inside a reader must fail the test.
+    fuzz("panicking reader", &[b"x".to_vec()], "txt", |_| {
+        panic!("a reader bug")
     });
 }
