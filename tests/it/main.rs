@@ -17,6 +17,7 @@ mod fuzz;
 mod gate_api;
 mod gate_validity;
 mod hardening_cli;
+mod isolation;
 mod oracle;
 mod report_browser;
 mod report_fixture;

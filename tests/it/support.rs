@@ -41,7 +41,8 @@ pub fn web_vitals_iife() -> String {
 }
 
 /// A loopback server for tests/fixtures/pages/*. Knobs in the query string:
-/// `delay=MS` waits before answering, `status=CODE` answers with that status.
+/// `delay=MS` waits before answering, `status=CODE` answers with that status,
+/// `cache=SECONDS` lets the browser cache the answer that long.
 /// Stops when dropped.
 pub struct Fixtures {
     addr: SocketAddr,
@@ -123,7 +124,15 @@ async fn serve_fixture(
         Some("png") => "image/png",
         _ => "application/octet-stream",
     };
-    (status, [(header::CONTENT_TYPE, kind)], body).into_response()
+    let mut response = (status, [(header::CONTENT_TYPE, kind)], body).into_response();
+    if let Some(seconds) = q.get("cache").and_then(|c| c.parse::<u32>().ok()) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_str(&format!("max-age={seconds}"))
+                .expect("a number is a header value"),
+        );
+    }
+    response
 }
 
 /// Runs `body` with a fresh browser session while holding the browser lock;
