@@ -28,14 +28,14 @@ impl RunOptions {
             })
             .transpose()
             .map_err(Failure::usage)?;
-        if !(1..=run::MAX_CONCURRENCY).contains(&args.concurrency) {
-            return Err(Failure::usage(RunError::Concurrency(args.concurrency)));
+        let concurrency = args.concurrency.unwrap_or_else(run::default_concurrency);
+        if !(1..=run::MAX_CONCURRENCY).contains(&concurrency) {
+            return Err(Failure::usage(RunError::Concurrency(concurrency)));
         }
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if args.concurrency > cores {
+        if concurrency > cores {
             eprintln!(
-                "warning: --concurrency {} exceeds the {cores} CPU cores; concurrent browsers compete for CPU and inflate the spread of timings",
-                args.concurrency
+                "warning: --concurrency {concurrency} exceeds the {cores} CPU cores; concurrent browsers compete for CPU and inflate the spread of timings",
             );
         }
         Ok(RunOptions {
@@ -44,7 +44,7 @@ impl RunOptions {
                 chromedriver: args.chromedriver.clone(),
                 browser: args.browser.clone(),
             },
-            concurrency: args.concurrency,
+            concurrency,
             out_dir: args.out.clone(),
             quiet: args.quiet,
         })
@@ -227,11 +227,7 @@ fn finish(outcome: &GateOutcome) -> u8 {
 /// `rumcheck demo`.
 pub async fn demo(args: DemoArgs) -> Result<u8, Failure> {
     let knobs = DemoKnobs::parse(&args.regress).map_err(Failure::usage)?;
-    let mut opts = RunOptions::from_cli_arguments(&args.browser)?;
-    if args.browser.concurrency == 1 {
-        // Two browsers on two cores barely change the spread (measured) and halve the wait.
-        opts.concurrency = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    }
+    let opts = RunOptions::from_cli_arguments(&args.browser)?;
     if !opts.quiet {
         eprintln!(
             "rumcheck demo: serving the demo shop twice on 127.0.0.1 (reference build, and the candidate{}) and gating the candidate",

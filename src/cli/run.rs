@@ -15,9 +15,9 @@ pub struct BrowserArgs {
     /// Chromium/Chrome binary (default: /usr/lib/chromium/chromium, then chromium/google-chrome on PATH).
     #[arg(long, value_name = "PATH", env = "RUMCHECK_BROWSER")]
     pub browser: Option<PathBuf>,
-    /// Browsers to run at once, 1 to 64 (more than the CPU cores inflates the spread).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub concurrency: usize,
+    /// Browsers to run at once, 1 to 64 [default: one per CPU core, at most 4; more than the cores inflates the spread].
+    #[arg(long, value_name = "K")]
+    pub concurrency: Option<usize>,
     /// Directory for samples.ndjson (created if missing; one run at a time; an earlier samples.ndjson is kept as samples.previous.ndjson).
     #[arg(long, value_name = "DIR", default_value = "rumcheck-out")]
     pub out: PathBuf,

@@ -67,6 +67,20 @@ pub enum RunError {
     Out(#[from] OutputError),
 }
 
+/// The concurrency a run uses unless told: one browser per CPU core, at
+/// most [`DEFAULT_MAX_CONCURRENCY`]. On the 2-core reference machine two
+/// browsers halve a gate's wall time and leave the spread of the timings as
+/// it is (README, "Measured"); more browsers than cores compete for the CPU.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, DEFAULT_MAX_CONCURRENCY)
+}
+
+/// The largest default concurrency: beyond it, more browsers need a reason
+/// (and a measurement) from the user.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+
 /// The most browsers one run starts at once: each is a process tree of
 /// several hundred MB, and a Selenium Grid rarely offers more sessions.
 pub const MAX_CONCURRENCY: usize = 64;
