@@ -18,7 +18,11 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let modes: Vec<String> = std::env::args().skip(1).collect();
-    let modes = if modes.is_empty() { vec!["context".to_string()] } else { modes };
+    let modes = if modes.is_empty() {
+        vec!["context".to_string()]
+    } else {
+        modes
+    };
     let out = tempfile::tempdir().unwrap();
     let baseline_path = out.path().join("baseline.json");
     let b = baseline().expect("demo baseline imports");
@@ -37,6 +41,7 @@ async fn main() {
         let mut scenario = parse(&text, Path::new("demo.toml")).expect("scenario parses");
         scenario.override_base_url(&candidate.base_url()).unwrap();
         scenario.scenario.isolation = isolation;
+        let cap = scenario.scenario.max_runs.unwrap_or(32);
         let options = RunOptions {
             browser: Default::default(),
             concurrency: default_concurrency(),
@@ -47,7 +52,7 @@ async fn main() {
         let outcome = Gate::from_scenario(scenario)
             .baseline(&baseline_path)
             .reference_url(reference.base_url())
-            .runs(Runs::Auto)
+            .runs(Runs::Auto { cap })
             .run_options(options)
             .run()
             .await
