@@ -81,11 +81,10 @@ fn shard_file(dir: &Path, name: &str, lines: &[&str], index: u32, of: u32, plan:
     std::fs::write(dir.join(name), stamped.join("\n") + "\n").unwrap();
 }
 
-/// The compare fixture's slower candidate dealt into `of` shard files
-/// `c1.ndjson`… by run (run r in shard r mod N + 1), as `--shard` deals cells.
-fn split(dir: &Path, of: u32, plan: &str) {
-    let text =
-        std::fs::read_to_string(format!("{FIXTURES}compare/candidate_slower.ndjson")).unwrap();
+/// A compare fixture dealt into `of` shard files `{prefix}1.ndjson`… by run
+/// (run r in shard r mod N + 1, as `--shard` deals cells).
+fn deal(dir: &Path, fixture: &str, prefix: &str, of: u32, plan: &str) {
+    let text = std::fs::read_to_string(format!("{FIXTURES}compare/{fixture}")).unwrap();
     for k in 1..=of {
         let lines: Vec<&str> = text
             .lines()
@@ -94,8 +93,13 @@ fn split(dir: &Path, of: u32, plan: &str) {
                 v["run"].as_u64().unwrap() % u64::from(of) == u64::from(k - 1)
             })
             .collect();
-        shard_file(dir, &format!("c{k}.ndjson"), &lines, k, of, plan);
+        shard_file(dir, &format!("{prefix}{k}.ndjson"), &lines, k, of, plan);
     }
+}
+
+/// The slower candidate as 3 shards `c1`…`c3`, and the reference whole (`ref.ndjson`).
+fn split(dir: &Path, of: u32, plan: &str) {
+    deal(dir, "candidate_slower.ndjson", "c", of, plan);
     std::fs::copy(
         format!("{FIXTURES}compare/reference.ndjson"),
         dir.join("ref.ndjson"),
@@ -107,6 +111,8 @@ fn split(dir: &Path, of: u32, plan: &str) {
 fn shards_judged_together_give_the_unsharded_verdict() {
     let dir = tempfile::tempdir().unwrap();
     split(dir.path(), 3, "9f");
+    // The reference build's own run, in 2 shards.
+    deal(dir.path(), "reference.ndjson", "r", 2, "3e");
     let whole = rumcheck(
         dir.path(),
         &[
@@ -125,16 +131,18 @@ fn shards_judged_together_give_the_unsharded_verdict() {
             "c2.ndjson",
             "c3.ndjson",
             "--reference",
-            "ref.ndjson",
+            "r1.ndjson",
+            "--reference",
+            "r2.ndjson",
             "--json",
             "r.json",
         ],
     ));
     assert_eq!((code, whole_code), (1, 1), "{stdout}{stderr}");
-    // The same table and verdict, plus a note saying which shards were judged.
-    let note = "\nnote: candidate: judged shard(s) 1, 2, 3 of 3 of scenario \"shop\" (plan 9f)\n";
-    assert!(stdout.contains(note), "{stdout}");
-    assert_eq!(stdout.replacen(note, "", 1), whole);
+    // The same table and verdict, plus notes saying which shards were judged.
+    let notes = "\nnote: candidate: judged shard(s) 1, 2, 3 of 3 of scenario \"shop\" (plan 9f)\nnote: reference: judged shard(s) 1, 2 of 2 of scenario \"shop\" (plan 3e)\n";
+    assert!(stdout.contains(notes), "{stdout}");
+    assert_eq!(stdout.replacen(notes, "", 1), whole);
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(doc["scenario"]["name"], "shop");
