@@ -66,6 +66,11 @@ pub struct Sample {
     /// Browser name and version, e.g. `chrome 156.0.8078.73`.
     #[serde(default)]
     pub browser: String,
+    /// How the visit was isolated from the others: `context` (a fresh
+    /// browser context in a long-lived browser) or `browser` (a fresh
+    /// browser). Absent in files written before rumcheck recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
     /// RFC 3339 start time of the visit.
     #[serde(default)]
     pub started_at: String,
@@ -201,7 +206,9 @@ pub struct StepLog {
 /// Where the wall time of a sample went (ms).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct SampleTiming {
-    /// Creating the WebDriver session and warming it up.
+    /// Creating the WebDriver session and warming it up, or with
+    /// `isolation = "context"` opening the visit's browser context (plus
+    /// starting the long-lived browser on its first visit).
     pub session_ms: f64,
     /// Navigation and steps.
     pub page_ms: f64,
@@ -230,6 +237,7 @@ impl Sample {
             beacons: Vec::new(),
             steps: Vec::new(),
             browser: String::new(),
+            isolation: None,
             started_at: String::new(),
             timing: None,
             screenshot: None,

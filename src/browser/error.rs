@@ -65,6 +65,16 @@ pub enum BrowserError {
         /// The time allowed.
         seconds: u64,
     },
+    /// A browser-level DevTools command (browser contexts) failed.
+    #[error(
+        "browser DevTools {what}: {reason}\n  hint: isolation = \"context\" needs the browser's DevTools endpoint (chromedriver's debuggerAddress or a Selenium Grid's se:cdp); set isolation = \"browser\" in the scenario to start a browser per visit instead"
+    )]
+    DevTools {
+        /// The command or connection.
+        what: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A temporary browser profile directory could not be created.
     #[error("cannot create a temporary browser profile: {0}")]
     Profile(std::io::Error),

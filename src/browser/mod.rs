@@ -5,6 +5,8 @@
 //! This module drives browsers and reports what happened. It never decides
 //! whether a result is good or bad.
 
+mod context;
+mod devtools;
 mod driver;
 mod error;
 mod procs;
@@ -223,7 +225,14 @@ impl Browser {
                 endpoint: endpoint.clone(),
                 reason: e.to_string(),
             })?;
-        let session = Session { client, profile };
+        let session = Session {
+            client,
+            profile,
+            base_window: std::sync::Mutex::new(None),
+            devtools: tokio::sync::Mutex::new(None),
+            context: std::sync::Mutex::new(None),
+            cover: std::sync::Mutex::new(None),
+        };
         if let Err(e) = session.configure(spec).await {
             // Close it properly (browser gone, profile deleted) before failing.
             let _ = session.close().await;
@@ -272,6 +281,15 @@ async fn remove_profile(profile: tempfile::TempDir, pids: Vec<u32>) {
 pub struct Session {
     client: Client,
     profile: Option<tempfile::TempDir>,
+    /// The tab the session started with; WebDriver returns to it when a
+    /// visit's browser context closes.
+    base_window: std::sync::Mutex<Option<fantoccini::wd::WindowHandle>>,
+    /// The browser-level DevTools connection, opened with the first context.
+    devtools: tokio::sync::Mutex<Option<devtools::DevTools>>,
+    /// The browser context of the visit in progress (`isolation = "context"`).
+    context: std::sync::Mutex<Option<context::OpenContext>>,
+    /// The blank tab brought to the front to hide the page.
+    cover: std::sync::Mutex<Option<String>>,
 }
 
 impl Session {

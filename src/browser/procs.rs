@@ -66,3 +66,17 @@ pub(super) fn kill_all(pids: &[u32]) {
         }
     }
 }
+
+/// Memory of `pids` in bytes: the sum of their proportional set sizes
+/// (`Pss` in `/proc/<pid>/smaps_rollup`), so pages Chromium's processes
+/// share are counted once.
+pub(super) fn resident_bytes(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
+        .filter_map(|text| {
+            let line = text.lines().find(|l| l.starts_with("Pss:"))?;
+            let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kb * 1024)
+        })
+        .sum()
+}

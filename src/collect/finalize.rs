@@ -18,8 +18,6 @@
 use super::{CollectError, Collected, parse_readback};
 use crate::browser::{BrowserError, Session};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long the browser may take to report the page hidden or visible.
@@ -83,7 +81,7 @@ async fn end_visit(session: &Session, give_back: bool) -> Result<Collected, Coll
     if settled["present"] != Value::Bool(true) {
         return Err(CollectError::NotInstalled { url });
     }
-    let result = match hide(session).await {
+    let result = match session.hide_page().await {
         Ok(()) => match read_when_hidden(session, &url).await {
             Ok(Some(c)) => Ok(c),
             Ok(None) => synthetic(session, &url).await,
@@ -98,40 +96,6 @@ async fn end_visit(session: &Session, give_back: bool) -> Result<Collected, Coll
         let _ = wait_for_visibility(session, "visible").await;
     }
     result
-}
-
-/// The blank tab that covers the measured page. It stays open (in the
-/// background) for the next visit of the session, which saves starting a
-/// renderer each time.
-const COVER_URL: &str = "about:blank#rumcheck-cover";
-
-/// Cover tab per WebDriver session id, so later visits only activate it.
-/// One short entry per session of the process; a stale one (the tab was
-/// closed) falls back to creating a new tab.
-static COVERS: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
-
-/// Brings the cover tab to the front (creating it the first time), which
-/// hides the measured page.
-async fn hide(session: &Session) -> Result<(), BrowserError> {
-    let key = session.client().session_id().await.ok().flatten();
-    let known = key
-        .as_ref()
-        .and_then(|k| COVERS.lock().ok().and_then(|m| m.get(k).cloned()));
-    if let Some(id) = known
-        && session
-            .cdp("Target.activateTarget", json!({ "targetId": id }))
-            .await
-            .is_ok()
-    {
-        return Ok(());
-    }
-    let created = session
-        .cdp("Target.createTarget", json!({ "url": COVER_URL }))
-        .await?;
-    if let (Some(k), Ok(mut m)) = (key, COVERS.lock()) {
-        m.insert(k, created["targetId"].clone());
-    }
-    Ok(())
 }
 
 /// Polls until the page is hidden and then reads it in the same round trip;

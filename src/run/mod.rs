@@ -4,6 +4,7 @@
 pub mod calibrate;
 mod loaded;
 pub mod plan;
+mod pool;
 pub mod shard;
 mod steps;
 mod visit;
@@ -167,6 +168,8 @@ impl SampleSink {
 /// A browser source plus the settings of a run; runs batches of jobs.
 pub struct Runner {
     browser: Browser,
+    /// Idle long-lived sessions (`isolation = "context"`).
+    pool: pool::Pool,
     opts: RunOptions,
     stop: Arc<Stop>,
     signals: tokio::task::JoinHandle<()>,
@@ -191,6 +194,7 @@ impl Runner {
         let signals = tokio::spawn(on_signal(Arc::clone(&stop)));
         Ok(Runner {
             browser,
+            pool: pool::Pool::default(),
             opts,
             stop,
             signals,
@@ -200,6 +204,18 @@ impl Runner {
     /// The browser version, once a session has been created.
     pub fn browser_version(&self) -> &str {
         self.browser.version()
+    }
+
+    /// Long-lived browsers closed before the end of the run
+    /// (`isolation = "context"`): recycled, or left in doubt by a visit.
+    pub fn browsers_retired(&self) -> u32 {
+        self.pool.retired()
+    }
+
+    /// Memory of the long-lived browsers waiting between visits, in bytes
+    /// (proportional set size; local browsers only).
+    pub fn browsers_memory(&self) -> u64 {
+        self.pool.memory()
     }
 
     /// The run options.
@@ -233,7 +249,8 @@ impl Runner {
         let retries = scenario.scenario.retries;
         let workers = (0..self.opts.concurrency).map(|_| {
             let tx = tx.clone();
-            let (queue, ctx, browser, stop) = (&queue, &ctx, &self.browser, &*self.stop);
+            let (queue, ctx, stop) = (&queue, &ctx, &*self.stop);
+            let (browser, pool) = (&self.browser, &self.pool);
             async move {
                 loop {
                     if stop.halted() {
@@ -243,7 +260,7 @@ impl Runner {
                     let Some(job) = next else {
                         break;
                     };
-                    for sample in run_job(browser, ctx, &job, retries, stop).await {
+                    for sample in run_job(browser, pool, ctx, &job, retries, stop).await {
                         let _ = tx.send(sample);
                     }
                 }
@@ -296,6 +313,7 @@ impl Runner {
     /// Stops chromedriver and every browser it started. Call after the last batch.
     pub async fn shutdown(self) {
         self.signals.abort();
+        self.pool.close_all().await;
         self.browser.shutdown().await;
     }
 }
@@ -342,6 +360,7 @@ async fn on_signal(stop: Arc<Stop>) {
 /// chromedriver is replaced before each attempt.
 async fn run_job(
     browser: &Browser,
+    pool: &pool::Pool,
     ctx: &visit::VisitContext<'_>,
     job: &Job,
     retries: u32,
@@ -351,7 +370,11 @@ async fn run_job(
     loop {
         attempts += 1;
         match browser.revive().await {
-            Ok(true) => eprintln!("chromedriver had exited; started a new one"),
+            Ok(true) => {
+                eprintln!("chromedriver had exited; started a new one");
+                // Its browsers went with it.
+                pool.close_all().await;
+            }
             Ok(false) => {}
             Err(e) => {
                 // Every later job tries again, and is recorded like this one
@@ -378,7 +401,7 @@ async fn run_job(
                 return vec![s];
             }
         }
-        let mut attempt = visit::attempt(browser, ctx, job, stop).await;
+        let mut attempt = visit::attempt(browser, pool, ctx, job, stop).await;
         if attempt.halted {
             // Visits that finished before the stop are kept.
             for s in &mut attempt.samples {

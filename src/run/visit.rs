@@ -4,12 +4,13 @@
 
 use super::loaded::{check_navigation, explain, no_response, no_response_reason, unreachable};
 use super::plan::Job;
+use super::pool::{Pool, Pooled};
 use super::steps;
 use super::watchdog::{self, Phase, Stop};
 use crate::browser::{Browser, BrowserError, Session, SessionSpec};
 use crate::collect::{self, RumAgent};
 use crate::sample::{FailureKind, Sample, SampleTiming, StepLog};
-use crate::scenario::{Cache, LoadedScenario, Step};
+use crate::scenario::{Cache, Isolation, LoadedScenario, Step};
 use base64::Engine;
 use std::time::{Duration, Instant};
 
@@ -126,24 +127,29 @@ fn legs<'s>(ctx: &VisitContext<'s>, job: &Job) -> Vec<Leg<'s>> {
     out
 }
 
-/// Runs one attempt of a job in a fresh session, always closing it. The
-/// watchdog bounds it by [`watchdog::budget`]: a visit still running then
-/// (a renderer stuck in a script blocks every WebDriver command, and with
-/// them the page-load and script timeouts) has its browser killed and is
-/// recorded as failed. When `stop` fires, the visit in flight is ended the
-/// same way and not recorded.
-pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop: &Stop) -> Attempt {
+/// Runs one attempt of a job, in a fresh browser context of a long-lived
+/// session (`isolation = "context"`) or in a fresh session, and always
+/// cleans up. The watchdog bounds it by [`watchdog::budget`]: a visit still
+/// running then (a renderer stuck in a script blocks every WebDriver
+/// command, and with them the page-load and script timeouts) has its browser
+/// killed and is recorded as failed. When `stop` fires, the visit in flight
+/// is ended the same way and not recorded.
+pub async fn attempt(
+    browser: &Browser,
+    pool: &Pool,
+    ctx: &VisitContext<'_>,
+    job: &Job,
+    stop: &Stop,
+) -> Attempt {
     let legs = legs(ctx, job);
     let started = Instant::now();
+    let isolation = ctx.scenario.scenario.isolation;
     let mut spec = session_spec(ctx, job);
-    // One shaping proxy per session: concurrent browsers never share a link.
+    // One shaping proxy per visit: concurrent visits never share a link.
     let proxy = match &job.setup.proxy {
         None => None,
         Some(config) => match crate::throttle::proxy::start(0, config.clone()).await {
-            Ok(handle) => {
-                spec.extra_args.extend(handle.chrome_args());
-                Some(handle)
-            }
+            Ok(handle) => Some(handle),
             Err(e) => {
                 let mut s = failed(
                     job,
@@ -155,55 +161,142 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
             }
         },
     };
-    let created = tokio::select! {
-        created = tokio::time::timeout(watchdog::SESSION_WITHIN, browser.session(&spec)) => created,
-        () = stop.wait() => {
+    if let (Isolation::Browser, Some(proxy)) = (isolation, &proxy) {
+        spec.extra_args.extend(proxy.chrome_args());
+    }
+    let taken = match isolation {
+        Isolation::Context => pool.take(&spec.extra_args),
+        Isolation::Browser => None,
+    };
+    let pooled = match taken {
+        Some(pooled) => pooled,
+        None => match new_session(browser, job, &legs[0], &spec, started, stop).await {
+            Ok(session) => Pooled {
+                session,
+                args: spec.extra_args.clone(),
+                visits: 0,
+                first_memory: None,
+            },
+            Err(attempt) => {
+                if let Some(proxy) = proxy {
+                    proxy.shutdown().await;
+                }
+                return attempt;
+            }
+        },
+    };
+    if isolation == Isolation::Context {
+        let server = proxy.as_ref().map(|p| p.server());
+        let opened = tokio::time::timeout(
+            watchdog::SESSION_WITHIN,
+            pooled
+                .session
+                .open_context(server.as_deref(), spec.viewport),
+        )
+        .await;
+        let reason = match opened {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("cannot open a fresh browser context: {e}")),
+            Err(_) => Some(format!(
+                "the browser did not open a context within {} s",
+                watchdog::SESSION_WITHIN.as_secs()
+            )),
+        };
+        if let Some(reason) = reason {
+            pooled.session.kill_browser();
+            pool.retire(pooled).await;
             if let Some(proxy) = proxy {
                 proxy.shutdown().await;
             }
-            return Attempt { samples: Vec::new(), error: None, setup_failure: false, halted: true };
-        }
-    };
-    let session = match created {
-        Ok(Ok(session)) => session,
-        failure => {
-            let (setup_failure, reason) = match failure {
-                Ok(Err(e)) => (e.is_setup(), e.to_string()),
-                _ => (
-                    false,
-                    format!(
-                        "the browser session did not start within {} s",
-                        watchdog::SESSION_WITHIN.as_secs()
-                    ),
-                ),
-            };
-            let reason = if browser.driver_alive().await {
-                reason
-            } else {
-                format!("chromedriver exited (rumcheck starts a new one): {reason}")
-            };
             let mut s = failed(job, &legs[0], reason);
             s.failure = Some(FailureKind::Infrastructure);
-            s.timing = Some(SampleTiming {
-                session_ms: ms(started.elapsed()),
-                ..Default::default()
-            });
-            if let Some(proxy) = proxy {
-                proxy.shutdown().await;
-            }
-            return Attempt::failed(s, setup_failure);
+            return Attempt::failed(s, false);
+        }
+    }
+    let (mut attempt, reusable) =
+        measure(browser, ctx, job, &legs, &pooled.session, started, stop).await;
+    mark(&mut attempt.samples, isolation);
+    match isolation {
+        Isolation::Browser => {
+            let _ = pooled.session.close().await;
+        }
+        Isolation::Context if reusable && pooled.session.close_context().await.is_ok() => {
+            pool.give_back(pooled, ctx.scenario.scenario.recycle_after)
+                .await;
+        }
+        Isolation::Context => {
+            pooled.session.kill_browser();
+            pool.retire(pooled).await;
+        }
+    }
+    if let Some(proxy) = proxy {
+        proxy.shutdown().await;
+    }
+    attempt
+}
+
+/// Starts a session for `job`, or says why not as a failed attempt.
+async fn new_session(
+    browser: &Browser,
+    job: &Job,
+    leg: &Leg<'_>,
+    spec: &SessionSpec,
+    started: Instant,
+    stop: &Stop,
+) -> Result<Session, Attempt> {
+    let created = tokio::select! {
+        created = tokio::time::timeout(watchdog::SESSION_WITHIN, browser.session(spec)) => created,
+        () = stop.wait() => {
+            return Err(Attempt { samples: Vec::new(), error: None, setup_failure: false, halted: true });
         }
     };
+    let (setup_failure, reason) = match created {
+        Ok(Ok(session)) => return Ok(session),
+        Ok(Err(e)) => (e.is_setup(), e.to_string()),
+        Err(_) => (
+            false,
+            format!(
+                "the browser session did not start within {} s",
+                watchdog::SESSION_WITHIN.as_secs()
+            ),
+        ),
+    };
+    let reason = if browser.driver_alive().await {
+        reason
+    } else {
+        format!("chromedriver exited (rumcheck starts a new one): {reason}")
+    };
+    let mut s = failed(job, leg, reason);
+    s.failure = Some(FailureKind::Infrastructure);
+    s.timing = Some(SampleTiming {
+        session_ms: ms(started.elapsed()),
+        ..Default::default()
+    });
+    Err(Attempt::failed(s, setup_failure))
+}
+
+/// The visits of one attempt in a ready session, under the watchdog. Also
+/// says whether the session may serve another visit (no kill, no WebDriver
+/// trouble).
+async fn measure(
+    browser: &Browser,
+    ctx: &VisitContext<'_>,
+    job: &Job,
+    legs: &[Leg<'_>],
+    session: &Session,
+    started: Instant,
+    stop: &Stop,
+) -> (Attempt, bool) {
     let version = browser.version().to_string();
     let session_ms = ms(started.elapsed());
     let mut samples = Vec::new();
     let phase = Phase::default();
     let budget = watchdog::budget(ctx.scenario, job.page);
     let run = Visit {
-        session: &session,
+        session,
         ctx,
         job,
-        legs: &legs,
+        legs,
         version: &version,
         phase: &phase,
     };
@@ -212,20 +305,23 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
         () = tokio::time::sleep(budget) => None,
         () = stop.wait() => {
             session.kill_browser();
-            let _ = session.close().await;
-            if let Some(proxy) = proxy {
-                proxy.shutdown().await;
-            }
-            return Attempt { samples, error: None, setup_failure: false, halted: true };
+            let halted = Attempt { samples, error: None, setup_failure: false, halted: true };
+            return (halted, false);
         }
     };
+    let mut reusable = true;
     let failure = match result {
         Some(Ok(())) => None,
-        Some(Err((leg, e))) => Some((leg, explain(browser, &session, e).await)),
+        Some(Err((leg, e))) => {
+            // A WebDriver error leaves the browser's state in doubt.
+            reusable = !matches!(e, VisitError::Browser(_));
+            Some((leg, explain(browser, session, e).await))
+        }
         None => {
             // A renderer stuck in a script: chromedriver waits on it, so
             // neither asking it to close nor its own timeouts would end this.
             session.kill_browser();
+            reusable = false;
             let reason = format!(
                 "visit exceeded its {} s budget (page busy: no answer while {}); its browser was killed",
                 watchdog::seconds(budget),
@@ -237,6 +333,7 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
     let error = match failure {
         None => None,
         Some((leg, (reason, kind))) => {
+            reusable &= kind == FailureKind::Page;
             let leg = leg.min(legs.len() - 1);
             let mut s = failed(job, &legs[leg], reason.clone());
             s.failure = Some(kind);
@@ -252,16 +349,13 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
             Some(reason)
         }
     };
-    let _ = session.close().await;
-    if let Some(proxy) = proxy {
-        proxy.shutdown().await;
-    }
-    Attempt {
+    let attempt = Attempt {
         samples,
         error,
         setup_failure: false,
         halted: false,
-    }
+    };
+    (attempt, reusable)
 }
 
 /// How long a failed visit's screenshot may take.
@@ -415,6 +509,13 @@ fn failed(job: &Job, leg: &Leg<'_>, error: String) -> Sample {
     s.tier = job.setup.tier.map(|t| t.index);
     s.started_at = now_rfc3339();
     s
+}
+
+/// Records how the visits of `samples` were isolated.
+fn mark(samples: &mut [Sample], isolation: Isolation) {
+    for s in samples {
+        s.isolation = Some(isolation.as_str().to_string());
+    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -121,6 +121,13 @@ impl Checker<'_> {
                 ));
             }
         }
+        if s.recycle_after == 0 {
+            return Err(self.error(
+                self.spans.at(&[Seg::Key("recycle_after")]),
+                "recycle_after = 0: a browser must serve at least one visit".into(),
+                "use e.g. recycle_after = 100, or isolation = \"browser\" for a fresh browser per visit",
+            ));
+        }
         for (k, p) in s.profiles.iter().enumerate() {
             if p.cpu_slowdown > MAX_CPU_SLOWDOWN {
                 return Err(self.error(

@@ -22,6 +22,14 @@ pub struct Scenario {
     /// `cold` (fresh profile per sample, a new visitor) or `warm` (repeat view).
     #[serde(default)]
     pub cache: Cache,
+    /// How visits are kept apart: a fresh browser context per visit in a
+    /// browser that lives for many visits, or a fresh browser per visit.
+    #[serde(default)]
+    pub isolation: Isolation,
+    /// With `isolation = "context"`, a browser is replaced after this many
+    /// visits (or sooner when its memory has doubled), so long runs do not drift.
+    #[serde(default = "default_recycle_after")]
+    pub recycle_after: u32,
     /// Retries of a failed visit before it is recorded as failed.
     #[serde(default = "default_retries")]
     pub retries: u32,
@@ -46,6 +54,9 @@ pub struct Scenario {
 
 fn default_runs() -> u32 {
     10
+}
+fn default_recycle_after() -> u32 {
+    100
 }
 fn default_retries() -> u32 {
     2
@@ -79,6 +90,29 @@ pub enum Cache {
     Cold,
     /// Repeat view: a priming visit of the same page in the same session first.
     Warm,
+}
+
+/// How one visit is isolated from the others.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// A fresh off-the-record browser context per visit (own cookies,
+    /// storage, HTTP cache, service workers and sockets) in a long-lived
+    /// browser: the cost of a browser start is paid once, not per visit.
+    #[default]
+    Context,
+    /// A fresh browser process (and profile) per visit: a cold process.
+    Browser,
+}
+
+impl Isolation {
+    /// The name used in scenarios and samples.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::Context => "context",
+            Isolation::Browser => "browser",
+        }
+    }
 }
 
 /// Timeouts in milliseconds.

@@ -35,6 +35,7 @@ pub mod normal;
 pub mod quantile;
 pub mod sequential;
 pub mod stratified;
+pub mod tost;
 
 use serde::Serialize;
 
@@ -46,6 +47,7 @@ pub use mann_whitney::{Alternative, MannWhitney, Method, mann_whitney};
 pub use quantile::{nearest_rank, percentile};
 pub use sequential::{Spending, SpendingPlan};
 pub use stratified::{Stratified, stratified_shift, van_elteren};
+pub use tost::{Tost, tost};
 
 /// A confidence interval. Unbounded sides are `-∞` / `+∞`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

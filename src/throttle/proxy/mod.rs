@@ -228,6 +228,11 @@ impl ProxyHandle {
         self.addr
     }
 
+    /// The proxy as a browser context's `proxyServer`: `http://ADDR`.
+    pub fn server(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Chrome switches that route all traffic, loopback included, through this proxy.
     pub fn chrome_args(&self) -> Vec<String> {
         super::cdp::proxy_chrome_args(self.addr)

@@ -1,0 +1,162 @@
+//! Browser contexts: a fresh, isolated context per visit inside a browser
+//! that lives for many visits (`isolation = "context"`).
+//!
+//! A context made with `Target.createBrowserContext` is off the record: its
+//! own cookies, storage, HTTP cache, service workers and sockets, dropped
+//! with it. It may name its own proxy, so each concurrent visit still gets
+//! its own shaping proxy. Every context gets two tabs: a blank cover tab
+//! (opened first, so it is behind) and the page tab WebDriver switches to.
+//! Bringing the cover to the front hides the page for real at the end of a
+//! visit, as in a browser-per-visit session.
+
+use super::{BrowserError, Session, procs};
+use fantoccini::wd::WindowHandle;
+use serde_json::{Value, json};
+
+/// The context a session's WebDriver commands go to now.
+#[derive(Debug, Clone)]
+pub(super) struct OpenContext {
+    id: String,
+}
+
+impl Session {
+    /// Opens a fresh browser context with a blank page tab at `viewport`,
+    /// its traffic (loopback included) sent through `proxy`
+    /// (`http://HOST:PORT`) when given, and points WebDriver
+    /// and the page-level CDP commands at that tab. A context still open
+    /// from an earlier visit is closed first.
+    pub async fn open_context(
+        &self,
+        proxy: Option<&str>,
+        viewport: (u32, u32),
+    ) -> Result<(), BrowserError> {
+        if self.context.lock().map(|c| c.is_some()).unwrap_or(false) {
+            self.close_context().await?;
+        }
+        if self
+            .base_window
+            .lock()
+            .map(|b| b.is_none())
+            .unwrap_or(false)
+        {
+            let base = self
+                .client
+                .window()
+                .await
+                .map_err(|e| BrowserError::command("reading the session's first tab", e))?;
+            if let Ok(mut b) = self.base_window.lock() {
+                *b = Some(base);
+            }
+        }
+        let mut devtools = self.devtools.lock().await;
+        if devtools.is_none() {
+            let caps = self.client.capabilities().cloned().unwrap_or_default();
+            *devtools = super::devtools::DevTools::connect(&caps).await?;
+        }
+        let Some(devtools) = devtools.as_mut() else {
+            return Err(BrowserError::DevTools {
+                what: "creating a browser context".into(),
+                reason: "the WebDriver endpoint reports no DevTools address".into(),
+            });
+        };
+        let mut params = json!({ "disposeOnDetach": true });
+        if let Some(proxy) = proxy {
+            // As the browser-wide switch does: loopback goes through the proxy too.
+            params["proxyServer"] = json!(proxy);
+            params["proxyBypassList"] = json!("<-loopback>");
+        }
+        let created = devtools.call("Target.createBrowserContext", params).await?;
+        let id = string(&created, "browserContextId")?;
+        if let Ok(mut c) = self.context.lock() {
+            *c = Some(OpenContext { id: id.clone() });
+        }
+        let tab = json!({ "url": "about:blank", "browserContextId": id });
+        let cover = devtools.call("Target.createTarget", tab.clone()).await?;
+        let page = devtools.call("Target.createTarget", tab).await?;
+        let (cover, page) = (string(&cover, "targetId")?, string(&page, "targetId")?);
+        if let Ok(mut c) = self.cover.lock() {
+            *c = Some(cover);
+        }
+        let handle = WindowHandle::try_from(page).map_err(|e| BrowserError::DevTools {
+            what: "switching to the new tab".into(),
+            reason: e.to_string(),
+        })?;
+        self.client
+            .switch_to_window(handle)
+            .await
+            .map_err(|e| BrowserError::command("switching to the visit's tab", e))?;
+        self.set_viewport(viewport.0, viewport.1, 1.0, false).await
+    }
+
+    /// Closes the open context (its tabs, cookies, cache and sockets go with
+    /// it) and points WebDriver back at the session's first tab.
+    pub async fn close_context(&self) -> Result<(), BrowserError> {
+        let Some(open) = self.context.lock().ok().and_then(|mut c| c.take()) else {
+            return Ok(());
+        };
+        if let Ok(mut c) = self.cover.lock() {
+            *c = None;
+        }
+        let base = self.base_window.lock().ok().and_then(|b| b.clone());
+        if let Some(base) = base {
+            self.client.switch_to_window(base).await.map_err(|e| {
+                BrowserError::command("switching back to the session's first tab", e)
+            })?;
+        }
+        let mut devtools = self.devtools.lock().await;
+        match devtools.as_mut() {
+            Some(d) => d
+                .call(
+                    "Target.disposeBrowserContext",
+                    json!({ "browserContextId": open.id }),
+                )
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Brings a blank tab to the front, hiding the page for real (a trusted
+    /// `visibilitychange`). The cover tab is the context's own, or in a
+    /// browser-per-visit session one opened the first time and reused.
+    pub async fn hide_page(&self) -> Result<(), BrowserError> {
+        let known = self.cover.lock().ok().and_then(|c| c.clone());
+        if let Some(id) = known
+            && self
+                .cdp("Target.activateTarget", json!({ "targetId": id }))
+                .await
+                .is_ok()
+        {
+            return Ok(());
+        }
+        let created = self
+            .cdp("Target.createTarget", json!({ "url": COVER_URL }))
+            .await?;
+        if let Ok(mut c) = self.cover.lock() {
+            *c = created["targetId"].as_str().map(str::to_string);
+        }
+        Ok(())
+    }
+
+    /// Resident memory of this session's browser processes, in bytes;
+    /// `None` for a remote session, whose processes rumcheck cannot see.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        let profile = self.profile.as_ref()?;
+        Some(procs::resident_bytes(&procs::browser_processes(
+            profile.path(),
+        )))
+    }
+}
+
+/// The blank page that covers the measured one in a browser-per-visit session.
+const COVER_URL: &str = "about:blank#rumcheck-cover";
+
+fn string(v: &Value, key: &str) -> Result<String, BrowserError> {
+    v[key]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| BrowserError::DevTools {
+            what: format!("reading {key}"),
+            reason: format!("the browser answered {v}"),
+        })
+}

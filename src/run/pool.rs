@@ -1,0 +1,96 @@
+//! Long-lived browser sessions for `isolation = "context"`: a worker takes
+//! an idle session (or starts one), runs one visit in a fresh browser
+//! context inside it, and gives it back. A session is retired after the
+//! scenario's `recycle_after` visits, when its browser's memory has doubled
+//! since its first visit, or when a visit left it in doubt (a watchdog kill,
+//! a WebDriver error): the next visit then starts a fresh browser.
+
+use crate::browser::Session;
+use std::sync::Mutex;
+
+/// Memory growth that retires a browser: twice its size after its first visit.
+const MEMORY_GROWTH: f64 = 2.0;
+
+/// One long-lived session and what it has served.
+pub(super) struct Pooled {
+    /// The session.
+    pub session: Session,
+    /// Browser arguments it was started with (a visit needing others starts its own).
+    pub args: Vec<String>,
+    /// Visits run in it so far.
+    pub visits: u32,
+    /// Its browser's memory after its first visit (bytes; local sessions only).
+    pub first_memory: Option<u64>,
+}
+
+/// Idle sessions between visits; at most one per concurrent worker.
+#[derive(Default)]
+pub(super) struct Pool {
+    idle: Mutex<Vec<Pooled>>,
+    retired: std::sync::atomic::AtomicU32,
+}
+
+impl Pool {
+    /// An idle session started with `args`, if any.
+    pub fn take(&self, args: &[String]) -> Option<Pooled> {
+        let mut idle = self.idle.lock().ok()?;
+        let at = idle.iter().position(|p| p.args == args)?;
+        Some(idle.swap_remove(at))
+    }
+
+    /// Gives a session back after a visit that ended cleanly, or closes it
+    /// when it has served `recycle_after` visits or its memory has doubled.
+    pub async fn give_back(&self, mut pooled: Pooled, recycle_after: u32) {
+        pooled.visits += 1;
+        let memory = pooled.session.memory_bytes();
+        if pooled.first_memory.is_none() {
+            pooled.first_memory = memory;
+        }
+        let grown = match (memory, pooled.first_memory) {
+            (Some(now), Some(first)) => now as f64 > first as f64 * MEMORY_GROWTH,
+            _ => false,
+        };
+        if pooled.visits >= recycle_after || grown {
+            self.retire(pooled).await;
+            return;
+        }
+        match self.idle.lock() {
+            Ok(mut idle) => idle.push(pooled),
+            Err(_) => {
+                let _ = pooled.session.close().await;
+            }
+        }
+    }
+
+    /// Closes a session that will not be used again.
+    pub async fn retire(&self, pooled: Pooled) {
+        self.retired
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = pooled.session.close().await;
+    }
+
+    /// How many sessions were closed before the end of the run.
+    pub fn retired(&self) -> u32 {
+        self.retired.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Memory of the idle sessions' browsers, in bytes (local ones only).
+    pub fn memory(&self) -> u64 {
+        self.idle
+            .lock()
+            .map(|idle| idle.iter().filter_map(|p| p.session.memory_bytes()).sum())
+            .unwrap_or(0)
+    }
+
+    /// Closes every idle session (the end of a run).
+    pub async fn close_all(&self) {
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut i| std::mem::take(&mut *i))
+            .unwrap_or_default();
+        for pooled in idle {
+            let _ = pooled.session.close().await;
+        }
+    }
+}
