@@ -252,11 +252,13 @@ impl Gate {
             .iter()
             .map(|p| (p.name.as_str(), p.path.as_str()))
             .collect();
+        let s = &self.scenario.scenario;
+        let visits = format!("cache={:?} isolation={}", s.cache, s.isolation.as_str());
         crate::sample::ShardStamp {
             index: shard.index,
             of: shard.of,
-            scenario: self.scenario.scenario.name.clone(),
-            plan: fingerprint(&pages, runs, &prepared.setups),
+            scenario: s.name.clone(),
+            plan: fingerprint(&pages, runs, &visits, &prepared.setups),
         }
     }
 

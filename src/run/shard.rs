@@ -226,11 +226,16 @@ impl Shard {
 }
 
 /// The plan's fingerprint: a hash of what decides which visits exist and
-/// what they measure — pages (name and path), runs, and per session setup
-/// its profile, build, tier, pages, viewport, CDP commands and shaping.
-/// Base URLs are left out on purpose: each CI job may serve its builds on
-/// its own port.
-pub fn fingerprint(pages: &[(&str, &str)], runs: u32, setups: &[Arc<SessionSetup>]) -> String {
+/// what they measure — pages (name and path), runs, how a visit is made
+/// (`visits`: cache and isolation), and per session setup its profile,
+/// build, tier, pages, viewport, CDP commands and shaping. Base URLs are
+/// left out on purpose: each CI job may serve its builds on its own port.
+pub fn fingerprint(
+    pages: &[(&str, &str)],
+    runs: u32,
+    visits: &str,
+    setups: &[Arc<SessionSetup>],
+) -> String {
     let setups: Vec<serde_json::Value> = setups
         .iter()
         .map(|s| {
@@ -245,7 +250,10 @@ pub fn fingerprint(pages: &[(&str, &str)], runs: u32, setups: &[Arc<SessionSetup
             })
         })
         .collect();
-    let text = serde_json::json!({ "pages": pages, "runs": runs, "setups": setups }).to_string();
+    let text = serde_json::json!({
+        "pages": pages, "runs": runs, "visits": visits, "setups": setups
+    })
+    .to_string();
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
 }
 

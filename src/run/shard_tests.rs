@@ -100,17 +100,18 @@ fn more_shards_than_cells_is_refused_with_the_count() {
 }
 
 #[test]
-fn the_fingerprint_changes_with_runs_pages_and_builds_but_not_with_order_of_calls() {
+fn the_fingerprint_changes_with_runs_pages_visits_profiles_and_builds() {
     let pages = [("home", "/"), ("cart", "/cart")];
     let both = setups(1, true, 0);
-    let base = fingerprint(&pages, 10, &both);
-    assert_eq!(base, fingerprint(&pages, 10, &both));
+    let base = fingerprint(&pages, 10, "cold", &both);
+    assert_eq!(base, fingerprint(&pages, 10, "cold", &both));
     assert_eq!(base.len(), 16);
-    assert_ne!(base, fingerprint(&pages, 11, &both));
-    assert_ne!(base, fingerprint(&pages[..1], 10, &both));
-    assert_ne!(base, fingerprint(&pages, 10, &setups(1, false, 0)));
-    assert_ne!(base, fingerprint(&pages, 10, &setups(2, true, 0)));
-    assert_ne!(base, fingerprint(&pages, 10, &setups(1, true, 3)));
+    assert_ne!(base, fingerprint(&pages, 11, "cold", &both));
+    assert_ne!(base, fingerprint(&pages, 10, "warm", &both));
+    assert_ne!(base, fingerprint(&pages[..1], 10, "cold", &both));
+    assert_ne!(base, fingerprint(&pages, 10, "cold", &setups(1, false, 0)));
+    assert_ne!(base, fingerprint(&pages, 10, "cold", &setups(2, true, 0)));
+    assert_ne!(base, fingerprint(&pages, 10, "cold", &setups(1, true, 3)));
 }
 
 proptest! {
