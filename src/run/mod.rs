@@ -5,11 +5,13 @@ pub mod calibrate;
 mod loaded;
 pub mod plan;
 mod pool;
+pub mod shard;
 mod steps;
 mod visit;
 pub mod watchdog;
 
 pub use plan::{Job, SessionSetup, TierSlot};
+pub use shard::{Shard, ShardError};
 pub use steps::StepError;
 pub use visit::now_rfc3339;
 
@@ -95,6 +97,7 @@ pub const MAX_CONCURRENCY: usize = 64;
 pub struct SampleSink {
     path: PathBuf,
     out: Option<BufWriter<File>>,
+    shard: Option<crate::sample::ShardStamp>,
     _lock: DirLock,
 }
 
@@ -117,8 +120,14 @@ impl SampleSink {
         Ok(SampleSink {
             path,
             out: None,
+            shard: None,
             _lock: lock,
         })
+    }
+
+    /// Stamps every sample written from now on as part of this shard.
+    pub fn stamp_shard(&mut self, stamp: crate::sample::ShardStamp) {
+        self.shard = Some(stamp);
     }
 
     /// The file written.
@@ -158,7 +167,10 @@ impl SampleSink {
         Ok(self.out.as_mut().expect("opened above"))
     }
 
-    fn write(&mut self, sample: &Sample) -> Result<(), RunError> {
+    fn write(&mut self, sample: &mut Sample) -> Result<(), RunError> {
+        if sample.shard.is_none() {
+            sample.shard.clone_from(&self.shard);
+        }
         let out = self.open()?;
         write_sample(out, sample).map_err(|cause| RunError::Output {
             path: self.path.clone(),
@@ -272,8 +284,8 @@ impl Runner {
         drop(tx);
         let collect = async {
             let mut samples = Vec::new();
-            while let Some(sample) = rx.recv().await {
-                if let Err(e) = sink.write(&sample) {
+            while let Some(mut sample) = rx.recv().await {
+                if let Err(e) = sink.write(&mut sample) {
                     // Measuring on would be thrown away: stop every visit now.
                     self.stop.halt(Halt::OutputFailed);
                     return Err(e);

@@ -22,8 +22,8 @@ fn the_first_sample_moves_the_earlier_file_to_previous() {
     let file = dir.path().join("samples.ndjson");
     std::fs::write(&file, "earlier\n").unwrap();
     let mut sink = SampleSink::create(dir.path()).unwrap();
-    sink.write(&sample()).unwrap();
-    sink.write(&sample()).unwrap();
+    sink.write(&mut sample()).unwrap();
+    sink.write(&mut sample()).unwrap();
     let previous = dir.path().join("samples.previous.ndjson");
     assert_eq!(sink.previous_path(), previous);
     assert_eq!(std::fs::read_to_string(&previous).unwrap(), "earlier\n");

@@ -5,16 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn rumcheck(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rumcheck"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUMCHECK_WEBDRIVER")
-        .env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the rumcheck binary runs")
-}
+use crate::support::rumcheck_in as rumcheck;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

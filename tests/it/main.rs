@@ -24,6 +24,8 @@ mod report_fixture;
 mod report_formats;
 mod report_hostile;
 mod run_cli;
+mod shard_browser;
+mod shard_cli;
 mod support;
 mod throttle_browser;
 mod throttle_proxy;

@@ -221,3 +221,18 @@ pub async fn click(session: &Session, selector: &str) {
 pub async fn browser_lock() -> tokio::sync::MutexGuard<'static, ()> {
     BROWSER_LOCK.lock().await
 }
+
+/// The built `rumcheck` binary run in `dir` with `args`, as a user's shell
+/// outside CI would: no `--webdriver` from the environment, no GitHub
+/// Actions output, no colour.
+pub fn rumcheck_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rumcheck"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUMCHECK_WEBDRIVER")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the rumcheck binary runs")
+}
