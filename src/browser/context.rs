@@ -4,8 +4,8 @@
 //! A context made with `Target.createBrowserContext` is off the record: its
 //! own cookies, storage, HTTP cache, service workers and sockets, dropped
 //! with it. It may name its own proxy, so each concurrent visit still gets
-//! its own shaping proxy. Every context gets two tabs: a blank cover tab
-//! (opened first, so it is behind) and the page tab WebDriver switches to.
+//! its own shaping proxy. Every context gets two tabs: the page tab WebDriver
+//! switches to and a blank cover tab opened behind it.
 //! Bringing the cover to the front hides the page for real at the end of a
 //! visit, as in a browser-per-visit session.
 
@@ -71,20 +71,26 @@ impl Session {
             *c = Some(OpenContext { id: id.clone() });
         }
         let tab = json!({ "url": "about:blank", "browserContextId": id });
-        let cover = devtools.call("Target.createTarget", tab.clone()).await?;
-        let page = devtools.call("Target.createTarget", tab).await?;
-        let (cover, page) = (string(&cover, "targetId")?, string(&page, "targetId")?);
+        let page = devtools.call("Target.createTarget", tab.clone()).await?;
+        let handle = WindowHandle::try_from(string(&page, "targetId")?).map_err(|e| {
+            BrowserError::DevTools {
+                what: "switching to the new tab".into(),
+                reason: e.to_string(),
+            }
+        })?;
+        // The cover tab opens behind the page while WebDriver waits for the
+        // page tab's renderer: two browser round trips at once, not in turn.
+        let mut cover_tab = tab;
+        cover_tab["background"] = json!(true);
+        let (cover, switched) = tokio::join!(
+            devtools.call("Target.createTarget", cover_tab),
+            self.client.switch_to_window(handle)
+        );
+        switched.map_err(|e| BrowserError::command("switching to the visit's tab", e))?;
+        let cover = string(&cover?, "targetId")?;
         if let Ok(mut c) = self.cover.lock() {
             *c = Some(cover);
         }
-        let handle = WindowHandle::try_from(page).map_err(|e| BrowserError::DevTools {
-            what: "switching to the new tab".into(),
-            reason: e.to_string(),
-        })?;
-        self.client
-            .switch_to_window(handle)
-            .await
-            .map_err(|e| BrowserError::command("switching to the visit's tab", e))?;
         self.set_viewport(viewport.0, viewport.1, 1.0, false).await
     }
 

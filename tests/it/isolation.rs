@@ -69,6 +69,11 @@ async fn cold_visits_in_one_browser_share_no_cookies_storage_or_cache() {
             .all(|s| s.isolation.as_deref() == Some("context")),
         "context isolation is the default: {samples:#?}"
     );
+    // Each visit ended by really hiding the page (its context's cover tab).
+    assert!(
+        samples.iter().all(|s| s.details["finalized"] == "hidden"),
+        "{samples:#?}"
+    );
     // The page throws when it finds an earlier visit's cookie or storage.
     assert_eq!(errors(&samples), [0.0; 4], "{samples:#?}");
     // Cacheable for an hour, yet every fresh context fetched it again.

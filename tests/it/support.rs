@@ -135,9 +135,11 @@ async fn serve_fixture(
     response
 }
 
-/// Runs `body` with a fresh browser session while holding the browser lock;
-/// the session is closed and chromedriver stopped whether the body returns
-/// or panics (the panic is then re-raised). No browser is a loud failure.
+/// Runs `body` with a fresh browser session, pointed at a fresh browser
+/// context as every visit is by default (`isolation = "context"`), while
+/// holding the browser lock; the session is closed and chromedriver stopped
+/// whether the body returns or panics (the panic is then re-raised). No
+/// browser is a loud failure.
 pub async fn with_session<F, Fut>(body: F)
 where
     F: FnOnce(Arc<Session>) -> Fut,
@@ -149,13 +151,21 @@ where
         .unwrap_or_else(|e| {
             panic!("browser tests need Chromium and chromedriver and none could be started: {e}")
         });
-    let session = match browser.session(&SessionSpec::default()).await {
+    let spec = SessionSpec::default();
+    let session = match browser.session(&spec).await {
         Ok(s) => Arc::new(s),
         Err(e) => {
             browser.shutdown().await;
             panic!("cannot start a browser session: {e}");
         }
     };
+    if let Err(e) = session.open_context(None, spec.viewport).await {
+        if let Ok(s) = Arc::try_unwrap(session) {
+            let _ = s.close().await;
+        }
+        browser.shutdown().await;
+        panic!("cannot open a browser context: {e}");
+    }
     let outcome = tokio::spawn(body(session.clone())).await;
     match Arc::try_unwrap(session) {
         Ok(s) => {
