@@ -15,12 +15,22 @@ const MEMORY_GROWTH: f64 = 2.0;
 pub(super) struct Pooled {
     /// The session.
     pub session: Session,
-    /// Browser arguments it was started with (a visit needing others starts its own).
-    pub args: Vec<String>,
+    /// What it was started with: browser arguments and timeouts (a visit
+    /// needing others starts its own session). See [`key`].
+    pub key: String,
     /// Visits run in it so far.
     pub visits: u32,
     /// Its browser's memory after its first visit (bytes; local sessions only).
     pub first_memory: Option<u64>,
+}
+
+/// What makes two sessions interchangeable: the settings fixed when the
+/// browser starts (arguments, WebDriver timeouts).
+pub(super) fn key(spec: &crate::browser::SessionSpec) -> String {
+    format!(
+        "{:?} {:?} {:?}",
+        spec.extra_args, spec.page_load_timeout, spec.script_timeout
+    )
 }
 
 /// Idle sessions between visits; at most one per concurrent worker.
@@ -31,10 +41,10 @@ pub(super) struct Pool {
 }
 
 impl Pool {
-    /// An idle session started with `args`, if any.
-    pub fn take(&self, args: &[String]) -> Option<Pooled> {
+    /// An idle session started as `key` says, if any.
+    pub fn take(&self, key: &str) -> Option<Pooled> {
         let mut idle = self.idle.lock().ok()?;
-        let at = idle.iter().position(|p| p.args == args)?;
+        let at = idle.iter().position(|p| p.key == key)?;
         Some(idle.swap_remove(at))
     }
 

@@ -165,7 +165,7 @@ pub async fn attempt(
         spec.extra_args.extend(proxy.chrome_args());
     }
     let taken = match isolation {
-        Isolation::Context => pool.take(&spec.extra_args),
+        Isolation::Context => pool.take(&super::pool::key(&spec)),
         Isolation::Browser => None,
     };
     let pooled = match taken {
@@ -173,7 +173,7 @@ pub async fn attempt(
         None => match new_session(browser, job, &legs[0], &spec, started, stop).await {
             Ok(session) => Pooled {
                 session,
-                args: spec.extra_args.clone(),
+                key: super::pool::key(&spec),
                 visits: 0,
                 first_memory: None,
             },
