@@ -62,6 +62,11 @@ pub struct Sample {
     /// Browser name and version, e.g. `chrome 156.0.8078.73`.
     #[serde(default)]
     pub browser: String,
+    /// The machine that ran the visit: a Selenium Grid node (`host:port`
+    /// of its URI), a remote WebDriver's `host:port`, or this host's name.
+    /// Absent in failed visits without a session and in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// RFC 3339 start time of the visit.
     #[serde(default)]
     pub started_at: String,
@@ -210,6 +215,7 @@ impl Sample {
             beacons: Vec::new(),
             steps: Vec::new(),
             browser: String::new(),
+            node: None,
             started_at: String::new(),
             timing: None,
             screenshot: None,

@@ -28,6 +28,11 @@ impl RunOptions {
             })
             .transpose()
             .map_err(Failure::usage)?;
+        if let Some(bad) = args.browser_arg.iter().find(|a| !a.starts_with("--")) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--browser-arg {bad:?}: expected a browser switch starting with `--`\n  hint: write it as --browser-arg=--no-sandbox"
+            )));
+        }
         if !(1..=run::MAX_CONCURRENCY).contains(&args.concurrency) {
             return Err(Failure::usage(RunError::Concurrency(args.concurrency)));
         }
@@ -43,6 +48,7 @@ impl RunOptions {
                 webdriver,
                 chromedriver: args.chromedriver.clone(),
                 browser: args.browser.clone(),
+                browser_args: args.browser_arg.clone(),
             },
             concurrency: args.concurrency,
             out_dir: args.out.clone(),

@@ -7,10 +7,12 @@
 
 mod driver;
 mod error;
+mod node;
 mod procs;
 
 pub use driver::{browser_version, find_browser, find_chromedriver, running_as_root};
 pub use error::BrowserError;
+pub use node::local_host_name;
 
 use driver::ChromeDriver;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -39,6 +41,10 @@ pub struct BrowserOptions {
     pub chromedriver: Option<PathBuf>,
     /// Browser binary (default: Debian's chromium, then PATH).
     pub browser: Option<PathBuf>,
+    /// The user's own browser arguments, added to every session (e.g.
+    /// `--no-sandbox` for a grid node that runs as root; rumcheck adds it
+    /// by itself only to the browsers it starts).
+    pub browser_args: Vec<String>,
 }
 
 /// Per-session settings.
@@ -75,6 +81,8 @@ pub struct Browser {
     binary: Option<PathBuf>,
     version: std::sync::OnceLock<String>,
     restarts: std::sync::atomic::AtomicU32,
+    /// [`BrowserOptions::browser_args`].
+    user_args: Vec<String>,
 }
 
 impl Browser {
@@ -90,6 +98,7 @@ impl Browser {
                 binary,
                 version: std::sync::OnceLock::new(),
                 restarts: Default::default(),
+                user_args: opts.browser_args.clone(),
             });
         }
         let binary = find_browser(opts.browser.as_deref())?;
@@ -106,6 +115,7 @@ impl Browser {
             binary: Some(binary),
             version,
             restarts: Default::default(),
+            user_args: opts.browser_args.clone(),
         })
     }
 
@@ -195,6 +205,7 @@ impl Browser {
             spec.viewport.1 + 200
         ));
         args.extend(spec.extra_args.iter().cloned());
+        args.extend(self.user_args.iter().cloned());
 
         let mut chrome_options = json!({ "args": args });
         if let Some(bin) = &self.binary {
@@ -223,7 +234,17 @@ impl Browser {
                 endpoint: endpoint.clone(),
                 reason: e.to_string(),
             })?;
-        let session = Session { client, profile };
+        let node = if local {
+            node::local_host_name()
+        } else {
+            let id = client.session_id().await.ok().flatten().unwrap_or_default();
+            node::remote_node(&endpoint, &id).await
+        };
+        let session = Session {
+            client,
+            profile,
+            node,
+        };
         if let Err(e) = session.configure(spec).await {
             // Close it properly (browser gone, profile deleted) before failing.
             let _ = session.close().await;
@@ -272,9 +293,16 @@ async fn remove_profile(profile: tempfile::TempDir, pids: Vec<u32>) {
 pub struct Session {
     client: Client,
     profile: Option<tempfile::TempDir>,
+    node: String,
 }
 
 impl Session {
+    /// The machine the session runs on: a Selenium Grid node's `host:port`,
+    /// a remote endpoint's `host:port`, or this host's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
     /// The fantoccini client.
     pub fn client(&self) -> &Client {
         &self.client

@@ -15,6 +15,15 @@ pub struct BrowserArgs {
     /// Chromium/Chrome binary (default: /usr/lib/chromium/chromium, then chromium/google-chrome on PATH).
     #[arg(long, value_name = "PATH", env = "RUMCHECK_BROWSER")]
     pub browser: Option<PathBuf>,
+    /// An extra browser argument for every session, repeatable, e.g.
+    /// `--browser-arg=--no-sandbox` for Selenium Grid nodes that run as root
+    /// (rumcheck adds it by itself only to the browsers it starts as root).
+    #[arg(
+        long = "browser-arg",
+        value_name = "--SWITCH",
+        allow_hyphen_values = true
+    )]
+    pub browser_arg: Vec<String>,
     /// Browsers to run at once, 1 to 64 (more than the CPU cores inflates the spread).
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub concurrency: usize,

@@ -241,6 +241,7 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
             let mut s = failed(job, &legs[leg], reason.clone());
             s.failure = Some(kind);
             s.browser = version.clone();
+            s.node = Some(session.node().to_string());
             if kind == FailureKind::Page {
                 s.screenshot = tokio::time::timeout(SCREENSHOT_WITHIN, session.screenshot())
                     .await
@@ -271,7 +272,13 @@ fn session_spec(ctx: &VisitContext<'_>, job: &Job) -> SessionSpec {
     let t = ctx.scenario.scenario.timeouts;
     SessionSpec {
         viewport: job.setup.viewport,
-        extra_args: job.setup.browser_args.clone(),
+        extra_args: job
+            .setup
+            .browser_args
+            .iter()
+            .chain(&ctx.scenario.scenario.browser_args)
+            .cloned()
+            .collect(),
         page_load_timeout: Duration::from_millis(t.page_load_ms),
         script_timeout: Duration::from_millis(t.script_ms),
     }
@@ -393,6 +400,7 @@ impl Visit<'_, '_> {
                 beacons: collected.beacons,
                 steps: log,
                 browser: self.version.to_string(),
+                node: Some(self.session.node().to_string()),
                 started_at,
                 timing: Some(SampleTiming {
                     session_ms,

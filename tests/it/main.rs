@@ -16,6 +16,8 @@ mod field_projection;
 mod fuzz;
 mod gate_api;
 mod gate_validity;
+mod grid;
+mod grid_support;
 mod hardening_cli;
 mod oracle;
 mod report_browser;
