@@ -45,6 +45,12 @@ pub struct BrowserOptions {
     /// `--no-sandbox` for a grid node that runs as root; rumcheck adds it
     /// by itself only to the browsers it starts).
     pub browser_args: Vec<String>,
+    /// Where the shaping proxies listen (`--proxy-listen`; default
+    /// 127.0.0.1). Beyond loopback, browsers on other machines can use them.
+    pub proxy_listen: Option<std::net::IpAddr>,
+    /// The name or address browsers use to reach the proxies
+    /// (`--proxy-advertise`; default the listen address).
+    pub proxy_advertise: Option<String>,
 }
 
 /// Per-session settings.

@@ -19,6 +19,8 @@ pub struct VisitContext<'a> {
     pub scenario: &'a LoadedScenario,
     /// The user's RUM agent, if any.
     pub rum_agent: Option<&'a RumAgent>,
+    /// Where each session's shaping proxy listens.
+    pub proxy: crate::throttle::proxy::Listen,
 }
 
 /// Why a job produced no (or partial) samples.
@@ -139,21 +141,23 @@ pub async fn attempt(browser: &Browser, ctx: &VisitContext<'_>, job: &Job, stop:
     // One shaping proxy per session: concurrent browsers never share a link.
     let proxy = match &job.setup.proxy {
         None => None,
-        Some(config) => match crate::throttle::proxy::start(0, config.clone()).await {
-            Ok(handle) => {
-                spec.extra_args.extend(handle.chrome_args());
-                Some(handle)
+        Some(config) => {
+            match crate::throttle::proxy::start_with(&ctx.proxy, 0, config.clone()).await {
+                Ok(handle) => {
+                    spec.extra_args.extend(handle.chrome_args());
+                    Some(handle)
+                }
+                Err(e) => {
+                    let mut s = failed(
+                        job,
+                        &legs[0],
+                        format!("cannot start the shaping proxy: {e}"),
+                    );
+                    s.failure = Some(FailureKind::Infrastructure);
+                    return Attempt::failed(s, true);
+                }
             }
-            Err(e) => {
-                let mut s = failed(
-                    job,
-                    &legs[0],
-                    format!("cannot start the shaping proxy: {e}"),
-                );
-                s.failure = Some(FailureKind::Infrastructure);
-                return Attempt::failed(s, true);
-            }
-        },
+        }
     };
     let created = tokio::select! {
         created = tokio::time::timeout(watchdog::SESSION_WITHIN, browser.session(&spec)) => created,

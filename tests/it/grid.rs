@@ -1,5 +1,6 @@
-//! A small gate through a real Selenium Grid 4 (standalone, then a hub with
-//! two nodes), held against the same gate run directly: same verdicts,
+//! A small gate through a real Selenium Grid 4 (standalone with the shaping
+//! proxies open to the network, then a hub with two nodes), held against the
+//! same gate run directly: same verdicts,
 //! TTFB shaped by the proxy engine on the grid's browsers as on ours, and
 //! every sample names the node that ran it. No Java process outlives it.
 
@@ -40,7 +41,13 @@ struct Gate {
     samples: Vec<Sample>,
 }
 
-async fn gate(scenario: &Path, reference: &str, out: &Path, webdriver: Option<&str>) -> Gate {
+async fn gate(
+    scenario: &Path,
+    reference: &str,
+    out: &Path,
+    webdriver: Option<&str>,
+    extra: &[&str],
+) -> Gate {
     std::fs::create_dir_all(out).unwrap();
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_rumcheck"));
     command
@@ -57,6 +64,7 @@ async fn gate(scenario: &Path, reference: &str, out: &Path, webdriver: Option<&s
         .arg(out.join("results.json"))
         .arg("--out")
         .arg(out)
+        .args(extra)
         .env_remove("RUMCHECK_WEBDRIVER");
     if let Some(url) = webdriver {
         command.args(["--webdriver", url]);
@@ -148,7 +156,7 @@ async fn a_small_gate_through_a_standalone_grid_and_a_hub_with_two_nodes_matches
     let scenario = scenario(tmp.path(), &fixtures.url(""));
     let reference = fixtures.url("");
 
-    let direct = gate(&scenario, &reference, &tmp.path().join("direct"), None).await;
+    let direct = gate(&scenario, &reference, &tmp.path().join("direct"), None, &[]).await;
     assert!(direct.samples.iter().all(|s| s.ok), "direct visits failed");
     let host = rumcheck::browser::local_host_name();
     assert_eq!(nodes(&direct), BTreeSet::from([host]));
@@ -158,14 +166,22 @@ async fn a_small_gate_through_a_standalone_grid_and_a_hub_with_two_nodes_matches
         let grid = Grid::standalone(2);
         groups.extend(grid.process_groups());
         let out = tmp.path().join("standalone");
-        let through = gate(&scenario, &reference, &out, Some(&grid.url)).await;
+        // The proxies as a remote grid needs them: open, each with its own
+        // credentials (bound to loopback here: the tests stay on this machine).
+        let open = [
+            "--proxy-listen",
+            "127.0.0.1",
+            "--proxy-advertise",
+            "127.0.0.1",
+        ];
+        let through = gate(&scenario, &reference, &out, Some(&grid.url), &open).await;
         assert_agrees(&direct, &through, &grid.nodes, &grid.logs());
     }
     {
         let grid = Grid::hub_and_nodes(2);
         groups.extend(grid.process_groups());
         let out = tmp.path().join("hub");
-        let through = gate(&scenario, &reference, &out, Some(&grid.url)).await;
+        let through = gate(&scenario, &reference, &out, Some(&grid.url), &[]).await;
         assert_agrees(&direct, &through, &grid.nodes, &grid.logs());
     }
     for group in groups {

@@ -20,6 +20,7 @@ mod grid;
 mod grid_support;
 mod hardening_cli;
 mod oracle;
+mod proxy_open;
 mod report_browser;
 mod report_fixture;
 mod report_formats;
