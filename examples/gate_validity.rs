@@ -5,6 +5,7 @@
 //! node and pooled.
 //!
 //! `cargo run --release --example gate_validity [-- --gates 4000 --seed 1]`
+//! (`-- --by-node --gates 1000`: the grid table alone)
 
 use rumcheck::metric::Metric;
 use rumcheck::verdict::VerdictOptions;
@@ -44,6 +45,11 @@ fn main() {
     let options = VerdictOptions::default();
     let default_runs = 30;
     let started = std::time::Instant::now();
+    if std::env::args().any(|a| a == "--by-node") {
+        by_node(gates, seed + 19, &options);
+        println!("\nelapsed {:.1} s", started.elapsed().as_secs_f64());
+        return;
+    }
     println!(
         "rumcheck gate validity: {gates} simulated gates per row, seed {seed}, α = {}",
         options.alpha
