@@ -188,11 +188,16 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
             .and_then(|f| f.calibrated)
             .and_then(|c| c.get(&(profile.clone(), page.clone())));
         // Visits from several machines: compare like with like (node strata).
-        let nodes = strata::nodes(&g.candidate, &g.reference);
-        if reference_used && nodes.len() > 1 {
+        let shared = strata::shared_nodes(&g.candidate, &g.reference);
+        let nodes: &[Option<&str>] = if shared.len() > 1 { &shared } else { &[] };
+        if reference_used && !nodes.is_empty() {
             notes.push(format!(
-                "{page} [{profile}] ran on {} machines: its lab rows are stratified by node",
+                "{page} [{profile}] ran on {} machines: its lab rows compare the builds within each machine (stratified by node)",
                 nodes.len()
+            ));
+        } else if reference_used && strata::machines_differ(&g.candidate, &g.reference) {
+            notes.push(format!(
+                "{page} [{profile}]: candidate and reference ran on different machines, so the lab rows include the machines' difference; measure both builds in one run (--reference-url) to rule it out"
             ));
         }
         for &metric in &options.metrics {
@@ -212,11 +217,11 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                     if reason.is_none() {
                         notes.push(format!("{metric} was not measured on {page} [{profile}]"));
                     }
-                } else if layout.is_some() || nodes.len() > 1 {
+                } else if layout.is_some() || !nodes.is_empty() {
                     let tiers = layout.map(|l| l.len());
                     let (tx, ty) = (
-                        strata::split(&g.candidate, metric, tiers, &nodes),
-                        strata::split(&g.reference, metric, tiers, &nodes),
+                        strata::split(&g.candidate, metric, tiers, nodes),
+                        strata::split(&g.reference, metric, tiers, nodes),
                     );
                     add(lab::measure_stratified(
                         page, profile, metric, &tx, &ty, options, level,

@@ -6,27 +6,47 @@
 use crate::metric::Metric;
 use crate::sample::Sample;
 
-/// The distinct machines that ran valid visits of a group, in a stable
-/// order (`None` for samples that do not say: files from before `node`).
-pub(super) fn nodes<'a>(
+/// The machines (in a stable order) that ran valid visits of both builds
+/// of a group; `None` stands for samples that do not say (files from before
+/// `node`). A machine that ran only one build says nothing about the change
+/// within it: reference samples recorded on another CI host share no
+/// machine with the candidate, and the comparison stays pooled.
+pub(super) fn shared_nodes<'a>(
     candidate: &[&'a Sample],
     reference: &[&'a Sample],
 ) -> Vec<Option<&'a str>> {
-    let mut out: Vec<Option<&str>> = candidate
+    let of = |v: &[&'a Sample]| -> Vec<Option<&'a str>> {
+        let mut out: Vec<Option<&str>> = v
+            .iter()
+            .filter(|s| s.ok)
+            .map(|s| s.node.as_deref())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let theirs = of(reference);
+    of(candidate)
+        .into_iter()
+        .filter(|n| theirs.contains(n))
+        .collect()
+}
+
+/// Whether both builds ran on any machine the other did not.
+pub(super) fn machines_differ(candidate: &[&Sample], reference: &[&Sample]) -> bool {
+    let shared = shared_nodes(candidate, reference);
+    candidate
         .iter()
         .chain(reference)
         .filter(|s| s.ok)
-        .map(|s| s.node.as_deref())
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+        .any(|s| !shared.contains(&s.node.as_deref()))
 }
 
 /// Values of `metric` per stratum: tier-major (`tier × nodes + node`).
 /// With `tiers`, a sample without a tier is left out (it belongs to none);
-/// without, every sample is in tier 0. With one node or none, strata are
-/// the tiers alone.
+/// without, every sample is in tier 0. With `nodes`, only visits on those
+/// machines count, one stratum each; an empty `nodes` does not split by
+/// machine.
 pub(super) fn split(
     samples: &[&Sample],
     metric: Metric,
@@ -44,10 +64,14 @@ pub(super) fn split(
             (Some(_), Some(t)) => t as usize,
             (Some(_), None) => continue,
         };
-        let node = nodes
-            .iter()
-            .position(|n| *n == s.node.as_deref())
-            .unwrap_or(0);
+        let node = if nodes.is_empty() {
+            0
+        } else {
+            match nodes.iter().position(|n| *n == s.node.as_deref()) {
+                Some(i) => i,
+                None => continue,
+            }
+        };
         if let Some(slot) = out.get_mut(tier * per_tier + node) {
             slot.push(v);
         }
@@ -74,21 +98,35 @@ mod tests {
         let b = visit(Some("n2"), Some(0), 2.0);
         let c = visit(Some("n2"), Some(1), 3.0);
         let untiered = visit(Some("n1"), None, 4.0);
-        let refs = [&a, &b, &c, &untiered];
-        let nodes = nodes(&refs, &[]);
+        let elsewhere = visit(Some("n3"), Some(0), 5.0);
+        let all = [&a, &b, &c, &untiered, &elsewhere];
+        let nodes = shared_nodes(&[&a, &b], &[&c, &untiered]);
         assert_eq!(nodes, vec![Some("n1"), Some("n2")]);
-        let strata = split(&refs, Metric::Lcp, Some(2), &nodes);
+        let strata = split(&all, Metric::Lcp, Some(2), &nodes);
         assert_eq!(strata, vec![vec![], vec![2.0], vec![1.0], vec![3.0]]);
-        let by_node = split(&refs, Metric::Lcp, None, &nodes);
+        let by_node = split(&all, Metric::Lcp, None, &nodes);
         assert_eq!(by_node, vec![vec![1.0, 4.0], vec![2.0, 3.0]]);
+        // Tiers alone: every machine counts.
+        assert_eq!(
+            split(&all, Metric::Lcp, Some(2), &[]),
+            vec![vec![2.0, 5.0], vec![1.0, 3.0]]
+        );
     }
 
     #[test]
-    fn failed_visits_name_no_node_and_unnamed_ones_form_their_own() {
+    fn only_machines_that_ran_both_builds_are_strata() {
         let mut failed = visit(Some("n9"), None, 1.0);
         failed.ok = false;
         let old = visit(None, None, 2.0);
         let new = visit(Some("n1"), None, 3.0);
-        assert_eq!(nodes(&[&failed, &old], &[&new]), vec![None, Some("n1")]);
+        let other_host = visit(Some("ci-runner-7"), None, 3.0);
+        assert_eq!(
+            shared_nodes(&[&failed, &old, &new], &[&old, &new, &failed]),
+            vec![None, Some("n1")]
+        );
+        // Reference samples recorded on another CI host: nothing shared.
+        assert!(shared_nodes(&[&new], &[&other_host]).is_empty());
+        assert!(machines_differ(&[&new], &[&other_host]));
+        assert!(!machines_differ(&[&new], &[&new]));
     }
 }
