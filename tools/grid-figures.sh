@@ -6,7 +6,9 @@
 # each, from the samples. Needs a release build, Java 17 and `make npm`.
 #
 #   cargo build --release && tools/grid-figures.sh [OUTDIR]
-#   (RUMCHECK_BIN=target/debug/rumcheck to time another build)
+#   (RUMCHECK_BIN=target/debug/rumcheck to time another build; ONLY="hub"
+#   to run some of direct, standalone, open-proxy, hub; an OUTDIR that
+#   holds calibration.json reuses it)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,23 +81,33 @@ print(f"| {name} | {wall:.0f} s | {len(rows)} ({len(ok)} ok) | {len(rows) / wall
 EOF
 }
 
-echo "calibrating once (reused by every gate)…" >&2
-"$bin" demo "${args[@]}" --out "$out/calibrate" >"$out/calibrate.txt" 2>&1 || true
-cp "$out/calibrate/demo-calibration.json" "$out/calibration.json"
+only=${ONLY:-direct standalone open-proxy hub}
+wanted() { [[ " $only " == *" $1 "* ]]; }
+
+if [ ! -f "$out/calibration.json" ]; then
+	echo "calibrating once (reused by every gate)…" >&2
+	"$bin" demo "${args[@]}" --out "$out/calibrate" >"$out/calibrate.txt" 2>&1 || true
+	cp "$out/calibrate/demo-calibration.json" "$out/calibration.json"
+fi
 
 echo "| run | wall | visits | visits/min | mean session start | nodes |"
 echo "|---|---|---|---|---|---|"
-gate direct
+if wanted direct; then gate direct; fi
 
+if wanted standalone || wanted open-proxy; then
 port=$(free_port)
 node_toml 2 >"$out/standalone.toml"
 java_bg "$out/standalone.log" standalone --config "$out/standalone.toml" --host 127.0.0.1 --port "$port"
 wait_ready "http://127.0.0.1:$port" 1
-gate standalone --webdriver "http://127.0.0.1:$port" "${root_args[@]}"
-gate standalone-open-proxy --webdriver "http://127.0.0.1:$port" "${root_args[@]}" \
-	--proxy-listen 127.0.0.1 --proxy-advertise 127.0.0.1
+if wanted standalone; then gate standalone --webdriver "http://127.0.0.1:$port" "${root_args[@]}"; fi
+if wanted open-proxy; then
+	gate standalone-open-proxy --webdriver "http://127.0.0.1:$port" "${root_args[@]}" \
+		--proxy-listen 127.0.0.1 --proxy-advertise 127.0.0.1
+fi
 stop_grid
+fi
 
+if wanted hub; then
 port=$(free_port); pub=$(free_port); sub=$(free_port)
 node_toml 1 >"$out/node.toml"
 java_bg "$out/hub.log" hub --host 127.0.0.1 --port "$port" --publish-events "tcp://127.0.0.1:$pub" --subscribe-events "tcp://127.0.0.1:$sub"
@@ -106,4 +118,5 @@ done
 wait_ready "http://127.0.0.1:$port" 2
 gate hub-2-nodes --webdriver "http://127.0.0.1:$port" "${root_args[@]}"
 stop_grid
+fi
 echo "outputs in $out" >&2
