@@ -71,6 +71,11 @@ pub struct Sample {
     /// browser). Absent in files written before rumcheck recorded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<String>,
+    /// The machine that ran the visit: a Selenium Grid node (`host:port`
+    /// of its URI), a remote WebDriver's `host:port`, or this host's name.
+    /// Absent in failed visits without a session and in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// RFC 3339 start time of the visit.
     #[serde(default)]
     pub started_at: String,
@@ -238,6 +243,7 @@ impl Sample {
             steps: Vec::new(),
             browser: String::new(),
             isolation: None,
+            node: None,
             started_at: String::new(),
             timing: None,
             screenshot: None,

@@ -28,6 +28,38 @@ impl RunOptions {
             })
             .transpose()
             .map_err(Failure::usage)?;
+        if let Some(bad) = args.browser_arg.iter().find(|a| !a.starts_with("--")) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--browser-arg {bad:?}: expected a browser switch starting with `--`\n  hint: write it as --browser-arg=--no-sandbox"
+            )));
+        }
+        let proxy_listen = args
+            .proxy_listen
+            .as_deref()
+            .map(|a| {
+                a.parse::<std::net::IpAddr>().map_err(|_| {
+                    Failure::usage(anyhow::anyhow!(
+                        "--proxy-listen {a:?}: expected an IP address to bind, e.g. 0.0.0.0 or 10.0.0.5\n  hint: give the host name nodes use with --proxy-advertise"
+                    ))
+                })
+            })
+            .transpose()?;
+        let proxy = crate::throttle::proxy::Listen {
+            bind: proxy_listen,
+            advertise: args.proxy_advertise.clone(),
+        };
+        if let Some(host) = &proxy.advertise {
+            if host.is_empty()
+                || host
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+            {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--proxy-advertise {host:?}: expected a host name or IP address, e.g. rumcheck.ci.internal or 10.0.0.5"
+                )));
+            }
+        }
+        proxy.validate().map_err(Failure::usage)?;
         let concurrency = args.concurrency.unwrap_or_else(run::default_concurrency);
         if !(1..=run::MAX_CONCURRENCY).contains(&concurrency) {
             return Err(Failure::usage(RunError::Concurrency(concurrency)));
@@ -43,6 +75,9 @@ impl RunOptions {
                 webdriver,
                 chromedriver: args.chromedriver.clone(),
                 browser: args.browser.clone(),
+                browser_args: args.browser_arg.clone(),
+                proxy_listen: proxy.bind,
+                proxy_advertise: proxy.advertise,
             },
             concurrency,
             out_dir: args.out.clone(),

@@ -9,10 +9,12 @@ mod context;
 mod devtools;
 mod driver;
 mod error;
+mod node;
 mod procs;
 
 pub use driver::{browser_version, find_browser, find_chromedriver, running_as_root};
 pub use error::BrowserError;
+pub use node::local_host_name;
 
 use driver::ChromeDriver;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -41,6 +43,16 @@ pub struct BrowserOptions {
     pub chromedriver: Option<PathBuf>,
     /// Browser binary (default: Debian's chromium, then PATH).
     pub browser: Option<PathBuf>,
+    /// The user's own browser arguments, added to every session (e.g.
+    /// `--no-sandbox` for a grid node that runs as root; rumcheck adds it
+    /// by itself only to the browsers it starts).
+    pub browser_args: Vec<String>,
+    /// Where the shaping proxies listen (`--proxy-listen`; default
+    /// 127.0.0.1). Beyond loopback, browsers on other machines can use them.
+    pub proxy_listen: Option<std::net::IpAddr>,
+    /// The name or address browsers use to reach the proxies
+    /// (`--proxy-advertise`; default the listen address).
+    pub proxy_advertise: Option<String>,
 }
 
 /// Per-session settings.
@@ -77,6 +89,8 @@ pub struct Browser {
     binary: Option<PathBuf>,
     version: std::sync::OnceLock<String>,
     restarts: std::sync::atomic::AtomicU32,
+    /// [`BrowserOptions::browser_args`].
+    user_args: Vec<String>,
 }
 
 impl Browser {
@@ -92,6 +106,7 @@ impl Browser {
                 binary,
                 version: std::sync::OnceLock::new(),
                 restarts: Default::default(),
+                user_args: opts.browser_args.clone(),
             });
         }
         let binary = find_browser(opts.browser.as_deref())?;
@@ -108,6 +123,7 @@ impl Browser {
             binary: Some(binary),
             version,
             restarts: Default::default(),
+            user_args: opts.browser_args.clone(),
         })
     }
 
@@ -197,6 +213,7 @@ impl Browser {
             spec.viewport.1 + 200
         ));
         args.extend(spec.extra_args.iter().cloned());
+        args.extend(self.user_args.iter().cloned());
 
         let mut chrome_options = json!({ "args": args });
         if let Some(bin) = &self.binary {
@@ -225,9 +242,16 @@ impl Browser {
                 endpoint: endpoint.clone(),
                 reason: e.to_string(),
             })?;
+        let node = if local {
+            node::local_host_name()
+        } else {
+            let id = client.session_id().await.ok().flatten().unwrap_or_default();
+            node::remote_node(&endpoint, &id).await
+        };
         let session = Session {
             client,
             profile,
+            node,
             base_window: std::sync::Mutex::new(None),
             devtools: tokio::sync::Mutex::new(None),
             context: std::sync::Mutex::new(None),
@@ -281,6 +305,7 @@ async fn remove_profile(profile: tempfile::TempDir, pids: Vec<u32>) {
 pub struct Session {
     client: Client,
     profile: Option<tempfile::TempDir>,
+    node: String,
     /// The tab the session started with; WebDriver returns to it when a
     /// visit's browser context closes.
     base_window: std::sync::Mutex<Option<fantoccini::wd::WindowHandle>>,
@@ -293,6 +318,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// The machine the session runs on: a Selenium Grid node's `host:port`,
+    /// a remote endpoint's `host:port`, or this host's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
     /// The fantoccini client.
     pub fn client(&self) -> &Client {
         &self.client

@@ -15,6 +15,25 @@ pub struct BrowserArgs {
     /// Chromium/Chrome binary (default: /usr/lib/chromium/chromium, then chromium/google-chrome on PATH).
     #[arg(long, value_name = "PATH", env = "RUMCHECK_BROWSER")]
     pub browser: Option<PathBuf>,
+    /// An extra browser argument for every session, repeatable, e.g.
+    /// `--browser-arg=--no-sandbox` for Selenium Grid nodes that run as root
+    /// (rumcheck adds it by itself only to the browsers it starts as root).
+    #[arg(
+        long = "browser-arg",
+        value_name = "--SWITCH",
+        allow_hyphen_values = true
+    )]
+    pub browser_arg: Vec<String>,
+    /// Let browsers on other machines (Selenium Grid nodes) use the shaping
+    /// proxy: bind it to this address, e.g. `0.0.0.0` or the host's LAN IP
+    /// (default 127.0.0.1). Each session's proxy then takes a free port and
+    /// accepts only TLS connections naming that session's random token.
+    #[arg(long, value_name = "ADDR", env = "RUMCHECK_PROXY_LISTEN")]
+    pub proxy_listen: Option<String>,
+    /// The host name or IP grid nodes reach this host by (needed with
+    /// `--proxy-listen 0.0.0.0`; default the listen address).
+    #[arg(long, value_name = "HOST", env = "RUMCHECK_PROXY_ADVERTISE")]
+    pub proxy_advertise: Option<String>,
     /// Browsers to run at once, 1 to 64 [default: one per CPU core, at most 4; more than the cores inflates the spread].
     #[arg(long, value_name = "K")]
     pub concurrency: Option<usize>,

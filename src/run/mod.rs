@@ -256,6 +256,10 @@ impl Runner {
         let ctx = visit::VisitContext {
             scenario,
             rum_agent: rum_agent.as_ref(),
+            proxy: crate::throttle::proxy::Listen {
+                bind: self.opts.browser.proxy_listen,
+                advertise: self.opts.browser.proxy_advertise.clone(),
+            },
         };
         let bar = progress(jobs.len() as u64, self.opts.quiet);
         let queue = std::sync::Mutex::new(jobs.into_iter().collect::<VecDeque<_>>());

@@ -20,6 +20,8 @@ pub struct VisitContext<'a> {
     pub scenario: &'a LoadedScenario,
     /// The user's RUM agent, if any.
     pub rum_agent: Option<&'a RumAgent>,
+    /// Where each session's shaping proxy listens.
+    pub proxy: crate::throttle::proxy::Listen,
 }
 
 /// Why a job produced no (or partial) samples.
@@ -143,23 +145,33 @@ pub async fn attempt(
 ) -> Attempt {
     let legs = legs(ctx, job);
     let started = Instant::now();
-    let isolation = ctx.scenario.scenario.isolation;
+    // A proxy open to the network proves itself to the browser with its own
+    // key, which Chromium takes only as switches at browser start: such
+    // visits start a browser each.
+    let isolation = match ctx.scenario.scenario.isolation {
+        Isolation::Context if job.setup.proxy.is_some() && ctx.proxy.is_open() => {
+            Isolation::Browser
+        }
+        chosen => chosen,
+    };
     let mut spec = session_spec(ctx, job);
     // One shaping proxy per visit: concurrent visits never share a link.
     let proxy = match &job.setup.proxy {
         None => None,
-        Some(config) => match crate::throttle::proxy::start(0, config.clone()).await {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                let mut s = failed(
-                    job,
-                    &legs[0],
-                    format!("cannot start the shaping proxy: {e}"),
-                );
-                s.failure = Some(FailureKind::Infrastructure);
-                return Attempt::failed(s, true);
+        Some(config) => {
+            match crate::throttle::proxy::start_with(&ctx.proxy, 0, config.clone()).await {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    let mut s = failed(
+                        job,
+                        &legs[0],
+                        format!("cannot start the shaping proxy: {e}"),
+                    );
+                    s.failure = Some(FailureKind::Infrastructure);
+                    return Attempt::failed(s, true);
+                }
             }
-        },
+        }
     };
     if let (Isolation::Browser, Some(proxy)) = (isolation, &proxy) {
         spec.extra_args.extend(proxy.chrome_args());
@@ -338,6 +350,7 @@ async fn measure(
             let mut s = failed(job, &legs[leg], reason.clone());
             s.failure = Some(kind);
             s.browser = version.clone();
+            s.node = Some(session.node().to_string());
             if kind == FailureKind::Page {
                 s.screenshot = tokio::time::timeout(SCREENSHOT_WITHIN, session.screenshot())
                     .await
@@ -365,7 +378,13 @@ fn session_spec(ctx: &VisitContext<'_>, job: &Job) -> SessionSpec {
     let t = ctx.scenario.scenario.timeouts;
     SessionSpec {
         viewport: job.setup.viewport,
-        extra_args: job.setup.browser_args.clone(),
+        extra_args: job
+            .setup
+            .browser_args
+            .iter()
+            .chain(&ctx.scenario.scenario.browser_args)
+            .cloned()
+            .collect(),
         page_load_timeout: Duration::from_millis(t.page_load_ms),
         script_timeout: Duration::from_millis(t.script_ms),
     }
@@ -487,6 +506,7 @@ impl Visit<'_, '_> {
                 beacons: collected.beacons,
                 steps: log,
                 browser: self.version.to_string(),
+                node: Some(self.session.node().to_string()),
                 started_at,
                 timing: Some(SampleTiming {
                     session_ms,

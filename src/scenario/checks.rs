@@ -189,6 +189,21 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// `browser_args` are switches (`--name` or `--name=value`); anything
+    /// else would reach the browser as a URL to open.
+    pub(super) fn browser_args(&self, s: &Scenario) -> Result<(), ScenarioError> {
+        for (i, arg) in s.browser_args.iter().enumerate() {
+            if !arg.starts_with("--") || crate::output::inert::has_control(arg) {
+                return Err(self.error(
+                    self.spans.at(&[Seg::Key("browser_args"), Seg::Index(i)]),
+                    format!("browser_args entry {arg:?} is not a browser switch"),
+                    "write switches starting with --, e.g. browser_args = [\"--no-sandbox\"]",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn allow_list(
         &self,
         entries: &[String],

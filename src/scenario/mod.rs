@@ -232,6 +232,7 @@ fn validate(
     }
     check.bounds(&scenario)?;
     check.names(&scenario)?;
+    check.browser_args(&scenario)?;
     crate::throttle::check_unique(&scenario.profiles).map_err(|e| {
         let twice = scenario
             .profiles

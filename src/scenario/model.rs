@@ -43,6 +43,10 @@ pub struct Scenario {
     /// any, one `default` profile (no throttling, `viewport`) runs.
     #[serde(default, rename = "profile")]
     pub profiles: Vec<crate::throttle::Profile>,
+    /// Extra browser switches for every session, e.g. `["--no-sandbox"]`
+    /// for Selenium Grid nodes that run as root (`--browser-arg` adds more).
+    #[serde(default)]
+    pub browser_args: Vec<String>,
     /// Other http(s) origins every page may load or navigate to (besides
     /// `base_url`'s), e.g. `["https://cdn.example"]`.
     #[serde(default)]

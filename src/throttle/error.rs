@@ -107,6 +107,17 @@ pub enum ProxyError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS identity of a proxy open to the network could not be made.
+    #[error("the shaping proxy cannot set up its TLS credentials: {0}")]
+    Tls(String),
+    /// `--proxy-listen` on every interface without a name to reach it by.
+    #[error(
+        "--proxy-listen {bind}: browsers on other machines need a name or address for this host\n  hint: add --proxy-advertise HOST (the rumcheck host's name or IP as the grid nodes see it)"
+    )]
+    NoAdvertise {
+        /// The wildcard address given.
+        bind: std::net::IpAddr,
+    },
     /// An I/O failure while measuring (accuracy check).
     #[error("proxy accuracy check failed during {step}: {source}")]
     Measure {

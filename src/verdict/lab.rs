@@ -66,10 +66,12 @@ pub(crate) fn measure(
 /// 90 % percentile interval then rests on 25 replicates).
 const STRATIFIED_RESAMPLES: usize = 500;
 
-/// [`measure`] for a calibrated profile: visits ran in tiers of very
-/// different speed, so the test is van Elteren's stratified rank test and
-/// the shift the median of within-tier differences (stratified bootstrap
-/// interval); pooling the tiers would bury the change in their spread.
+/// [`measure`] for visits in strata (`verdict/strata.rs`): a calibrated
+/// profile's tiers of very different speed, and the machines (grid nodes)
+/// that ran them. The test is van Elteren's stratified rank test and the
+/// shift the median of within-stratum differences, a Hodges-Lehmann shift
+/// per stratum combined (stratified bootstrap interval); pooling the strata
+/// would bury the change in their spread.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn measure_stratified(
     page: &str,

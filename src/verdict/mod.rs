@@ -42,6 +42,7 @@ mod projected;
 pub mod sequential;
 #[cfg(feature = "testkit")]
 pub mod simulate;
+mod strata;
 
 pub use model::*;
 pub use options::{OptionsError, VerdictOptions, parse_threshold};
@@ -186,6 +187,19 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
             .field
             .and_then(|f| f.calibrated)
             .and_then(|c| c.get(&(profile.clone(), page.clone())));
+        // Visits from several machines: compare like with like (node strata).
+        let shared = strata::shared_nodes(&g.candidate, &g.reference);
+        let nodes: &[Option<&str>] = if shared.len() > 1 { &shared } else { &[] };
+        if reference_used && !nodes.is_empty() {
+            notes.push(format!(
+                "{page} [{profile}] ran on {} machines: its lab rows compare the builds within each machine (stratified by node)",
+                nodes.len()
+            ));
+        } else if reference_used && strata::machines_differ(&g.candidate, &g.reference) {
+            notes.push(format!(
+                "{page} [{profile}]: candidate and reference ran on different machines, so the lab rows include the machines' difference; measure both builds in one run (--reference-url) to rule it out"
+            ));
+        }
         for &metric in &options.metrics {
             let x = values(&g.candidate, metric);
             let y = values(&g.reference, metric);
@@ -203,10 +217,11 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                     if reason.is_none() {
                         notes.push(format!("{metric} was not measured on {page} [{profile}]"));
                     }
-                } else if let Some(layout) = layout {
+                } else if layout.is_some() || !nodes.is_empty() {
+                    let tiers = layout.map(|l| l.len());
                     let (tx, ty) = (
-                        by_tier(&g.candidate, metric, layout.len()),
-                        by_tier(&g.reference, metric, layout.len()),
+                        strata::split(&g.candidate, metric, tiers, nodes),
+                        strata::split(&g.reference, metric, tiers, nodes),
                     );
                     add(lab::measure_stratified(
                         page, profile, metric, &tx, &ty, options, level,
@@ -338,19 +353,6 @@ fn adjust(comparisons: &mut [Comparison], alpha: f64) -> usize {
         }
     }
     worse.len()
-}
-
-/// Values per calibration tier (index = tier).
-fn by_tier(samples: &[&Sample], metric: Metric, tiers: usize) -> Vec<Vec<f64>> {
-    let mut out = vec![Vec::new(); tiers];
-    for s in samples {
-        if let (Some(t), Some(v)) = (s.tier, s.metric(metric)) {
-            if let Some(slot) = out.get_mut(t as usize).filter(|_| v.is_finite()) {
-                slot.push(v);
-            }
-        }
-    }
-    out
 }
 
 fn values(samples: &[&Sample], metric: Metric) -> Vec<f64> {

@@ -28,6 +28,10 @@ pub struct World {
     pub cv: f64,
     /// Share of visits hit by an outlier factor ×1.5–3.
     pub outlier_rate: f64,
+    /// Machines (grid nodes) visits land on at random, by speed: each
+    /// multiplies every timing of the visits it runs (CLS is not a time).
+    /// Empty: one machine, and samples name none.
+    pub node_speeds: Vec<f64>,
 }
 
 impl Default for World {
@@ -38,6 +42,7 @@ impl Default for World {
             metrics: Metric::GATED.to_vec(),
             cv: 0.15,
             outlier_rate: 0.02,
+            node_speeds: Vec::new(),
         }
     }
 }
@@ -106,6 +111,14 @@ pub fn visits(
             s.ok = true;
             s.error = None;
             s.variant = variant.clone();
+            // Drawn only with nodes, so one-machine worlds keep their numbers.
+            let speed = if world.node_speeds.is_empty() {
+                1.0
+            } else {
+                let i = rng.random_range(0..world.node_speeds.len());
+                s.node = Some(format!("node{i}"));
+                world.node_speeds[i]
+            };
             let common = normal(rng);
             let outlier = if rng.random::<f64>() < world.outlier_rate {
                 1.5 + 1.5 * rng.random::<f64>()
@@ -120,7 +133,7 @@ pub fn visits(
                         v = 0.0;
                     }
                 } else {
-                    v *= outlier;
+                    v *= outlier * speed;
                 }
                 if let Some(c) = change.filter(|c| c.page == page && c.metric == m) {
                     v *= c.factor;
@@ -176,6 +189,24 @@ impl Tally {
         self.inconclusive += usize::from(inconclusive);
         self.runs += runs;
     }
+    /// Judges one fixed-runs gate and counts what it decided.
+    fn judge(
+        &mut self,
+        cand: &[Sample],
+        refs: &[Sample],
+        change: Option<Change>,
+        runs: usize,
+        options: &VerdictOptions,
+    ) {
+        let inputs = Inputs {
+            candidate: cand,
+            reference: Some(refs),
+            field: None,
+        };
+        let gate = judge(&inputs, options);
+        let (fa, det) = regressed(&gate.comparisons, change);
+        self.add(fa, det, gate.status == GateStatus::Inconclusive, runs);
+    }
     fn rates(&self) -> Rates {
         let g = self.gates.max(1) as f64;
         Rates {
@@ -202,18 +233,45 @@ pub fn fixed_runs(
     for _ in 0..gates {
         let cand = visits(world, runs, Variant::Candidate, change, &mut rng);
         let refs = visits(world, runs, Variant::Reference, None, &mut rng);
-        let gate = judge(
-            &Inputs {
-                candidate: &cand,
-                reference: Some(&refs),
-                field: None,
-            },
-            options,
-        );
-        let (fa, det) = regressed(&gate.comparisons, change);
-        t.add(fa, det, gate.status == GateStatus::Inconclusive, runs);
+        t.judge(&cand, &refs, change, runs, options);
     }
     t.rates()
+}
+
+/// rumcheck's gate on visits spread over [`World::node_speeds`], judged
+/// twice on the same samples: stratified by node (what rumcheck does when
+/// samples name their nodes) and pooled (the same samples with `node`
+/// removed). Returns (stratified, pooled).
+pub fn by_node(
+    world: &World,
+    runs: usize,
+    change: Option<Change>,
+    gates: usize,
+    seed: u64,
+    options: &VerdictOptions,
+) -> (Rates, Rates) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let (mut stratified, mut pooled) = (Tally::new(), Tally::new());
+    let unnamed = |v: &[Sample]| -> Vec<Sample> {
+        v.iter()
+            .cloned()
+            .map(|mut s| {
+                s.node = None;
+                s
+            })
+            .collect()
+    };
+    for _ in 0..gates {
+        let cand = visits(world, runs, Variant::Candidate, change, &mut rng);
+        let refs = visits(world, runs, Variant::Reference, None, &mut rng);
+        for (tally, cand, refs) in [
+            (&mut stratified, cand.clone(), refs.clone()),
+            (&mut pooled, unnamed(&cand), unnamed(&refs)),
+        ] {
+            tally.judge(&cand, &refs, change, runs, options);
+        }
+    }
+    (stratified.rates(), pooled.rates())
 }
 
 /// rumcheck's gate with `--runs auto` (looks every 8 runs from 8 up to `cap`).

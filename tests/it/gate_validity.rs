@@ -71,3 +71,35 @@ fn uncorrected_tests_do_raise_false_alarms() {
     let r = simulate::uncorrected_mann_whitney(&World::default(), 20, None, GATES, 14);
     assert!(r.false_alarm > 0.2, "{r:?}");
 }
+
+/// 4 grid nodes whose speeds differ by up to 30 % (as examples/node_strata.rs,
+/// smaller: 2 pages × 2 metrics, so the stratified bootstrap stays cheap in
+/// a debug build). Judged by node, the gate keeps its false-alarm bound and
+/// finds a real change at least as often as the pooled test on the same samples.
+#[test]
+fn judging_by_node_keeps_the_bound_and_loses_no_power_on_a_grid_of_unequal_nodes() {
+    let world = World {
+        pages: 2,
+        metrics: vec![Metric::Lcp, Metric::Ttfb],
+        node_speeds: vec![1.0, 1.1, 1.2, 1.3],
+        ..World::default()
+    };
+    let options = VerdictOptions::default();
+    let (stratified, pooled) = simulate::by_node(&world, 20, None, 120, 21, &options);
+    // Binomial standard error at 120 gates: sqrt(0.05 · 0.95 / 120) ≈ 0.02.
+    assert!(
+        stratified.false_alarm <= 0.05 + 3.0 * 0.02,
+        "A/A by node: {stratified:?} (pooled {pooled:?})"
+    );
+    let change = Change {
+        page: 0,
+        metric: Metric::Lcp,
+        factor: 1.2,
+    };
+    let (stratified, pooled) = simulate::by_node(&world, 20, Some(change), 60, 22, &options);
+    assert!(
+        stratified.detected >= pooled.detected,
+        "+20 % LCP: by node {stratified:?}, pooled {pooled:?}"
+    );
+    assert!(stratified.detected >= 0.6, "{stratified:?}");
+}

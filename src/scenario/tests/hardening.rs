@@ -205,3 +205,17 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn browser_args_must_be_switches_and_name_their_line() {
+    let text = BASE.replace(
+        "base_url = \"http://127.0.0.1:8080\"",
+        "base_url = \"http://127.0.0.1:8080\"\nbrowser_args = [\"--no-sandbox\", \"http://evil.example\"]",
+    );
+    let e = err(&text);
+    assert!(e.starts_with("s.toml:3:33:"), "{e}");
+    assert!(
+        e.contains("browser_args entry \"http://evil.example\" is not a browser switch"),
+        "{e}"
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::task::JoinSet;
@@ -19,11 +20,17 @@ struct Upstream {
     pipe: Pipe,
 }
 
-/// Serves one browser connection until either side closes.
-pub(crate) async fn serve(client: TcpStream, shared: Arc<Shared>) {
+/// The browser's side of a connection: a TCP stream, or TLS over one when
+/// the proxy is open to the network (`proxy/secure.rs`).
+pub(crate) type ClientRead = Box<dyn AsyncRead + Send + Unpin>;
+
+/// Serves one browser connection (its two halves) until either side closes.
+pub(crate) async fn serve<W>(read: ClientRead, write: W, shared: Arc<Shared>)
+where
+    W: AsyncWrite + Send + Unpin + 'static,
+{
     // Writer tasks live here, so aborting this connection aborts them too.
     let mut tasks = JoinSet::new();
-    let (read, write) = client.into_split();
     let mut reader = Reader::new(read);
     let down = Pipe::spawn(shared.clone(), Dir::Down, write, &mut tasks);
     let _ = session(&mut reader, down, &shared, &mut tasks).await;
@@ -32,7 +39,7 @@ pub(crate) async fn serve(client: TcpStream, shared: Arc<Shared>) {
 }
 
 async fn session(
-    client: &mut Reader<OwnedReadHalf>,
+    client: &mut Reader<ClientRead>,
     mut down: Pipe,
     shared: &Arc<Shared>,
     tasks: &mut JoinSet<()>,
@@ -191,7 +198,7 @@ async fn connect(
 
 async fn tunnel(
     req: &Head,
-    client: &mut Reader<OwnedReadHalf>,
+    client: &mut Reader<ClientRead>,
     mut down: Pipe,
     shared: &Arc<Shared>,
     tasks: &mut JoinSet<()>,
@@ -242,7 +249,7 @@ async fn tunnel(
 /// Copies both directions until each side has closed; each pipe is dropped
 /// (half-closing its destination) when its source ends.
 async fn pump_both(
-    client: &mut Reader<OwnedReadHalf>,
+    client: &mut Reader<ClientRead>,
     mut up: Pipe,
     mut origin: Reader<OwnedReadHalf>,
     mut down: Pipe,
@@ -261,7 +268,7 @@ async fn pump_both(
     a.and(b)
 }
 
-async fn pump(src: &mut Reader<OwnedReadHalf>, pipe: &mut Pipe) -> io::Result<()> {
+async fn pump<R: AsyncRead + Unpin>(src: &mut Reader<R>, pipe: &mut Pipe) -> io::Result<()> {
     loop {
         let chunk = src.take_upto(READ_CHUNK).await?;
         if chunk.is_empty() {
@@ -272,7 +279,7 @@ async fn pump(src: &mut Reader<OwnedReadHalf>, pipe: &mut Pipe) -> io::Result<()
 }
 
 /// Never answers: swallows what the browser sends until it gives up.
-async fn hang(client: &mut Reader<OwnedReadHalf>) -> io::Result<()> {
+async fn hang(client: &mut Reader<ClientRead>) -> io::Result<()> {
     while !client.take_upto(READ_CHUNK).await?.is_empty() {}
     Ok(())
 }

@@ -13,12 +13,14 @@
 //! share one bandwidth budget per direction.
 
 mod http;
+mod secure;
 pub(crate) mod shaper;
 pub(crate) mod wire;
 
 use super::error::ProxyError;
 use super::profile::{HostPattern, NetworkConditions, Profile};
-use std::net::{Ipv4Addr, SocketAddr};
+pub use secure::PROXY_DOMAIN;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -135,6 +137,9 @@ pub struct ProxyStats {
     pub bytes_up: u64,
     /// Segments that were "lost" and retransmitted.
     pub lost_segments: u64,
+    /// Connections refused for lacking the session's credentials (a proxy
+    /// open to the network only).
+    pub refused: u64,
 }
 
 #[derive(Default)]
@@ -146,6 +151,7 @@ struct Counters {
     bytes_down: AtomicU64,
     bytes_up: AtomicU64,
     lost: AtomicU64,
+    refused: AtomicU64,
 }
 
 /// State shared by all connections of one proxy.
@@ -166,10 +172,58 @@ impl Shared {
     }
 }
 
+/// Where proxies listen and how browsers reach them. The default is
+/// 127.0.0.1, plain HTTP: browsers on this machine only. Anything else
+/// (`--proxy-listen`, `--proxy-advertise`) opens proxies to the network,
+/// each with its own credentials (`proxy/secure.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listen {
+    /// Address to bind (default 127.0.0.1); `0.0.0.0` for every interface.
+    pub bind: Option<IpAddr>,
+    /// Host name or address browsers use to reach this host (default: the
+    /// bound address).
+    pub advertise: Option<String>,
+}
+
+impl Listen {
+    /// Whether proxies are open to the network (and need credentials).
+    pub fn is_open(&self) -> bool {
+        self.bind.is_some() || self.advertise.is_some()
+    }
+
+    /// The address to bind and the host browsers are told; a wildcard bind
+    /// without `advertise` names no host and is refused.
+    fn resolve(&self) -> Result<(IpAddr, String), ProxyError> {
+        let bind = self.bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        match &self.advertise {
+            Some(host) => Ok((bind, host.clone())),
+            None if bind.is_unspecified() => Err(ProxyError::NoAdvertise { bind }),
+            None => Ok((bind, bind.to_string())),
+        }
+    }
+
+    /// Checks the combination before any browser starts.
+    pub fn validate(&self) -> Result<(), ProxyError> {
+        self.resolve().map(|_| ())
+    }
+}
+
+/// How browsers reach a running proxy.
+enum Access {
+    /// 127.0.0.1, plain HTTP.
+    Loopback,
+    /// Open to the network: TLS naming this proxy's token.
+    Open {
+        credentials: Arc<secure::Credentials>,
+        advertise: String,
+    },
+}
+
 /// A running proxy. Dropping it (or [`ProxyHandle::shutdown`]) stops the
 /// listener and every connection.
 pub struct ProxyHandle {
     addr: SocketAddr,
+    access: Access,
     shared: Arc<Shared>,
     task: Option<JoinHandle<()>>,
 }
@@ -177,7 +231,26 @@ pub struct ProxyHandle {
 /// Starts a proxy on `127.0.0.1:port` (0 = any free port) in the current
 /// tokio runtime.
 pub async fn start(port: u16, config: ProxyConfig) -> Result<ProxyHandle, ProxyError> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    start_with(&Listen::default(), port, config).await
+}
+
+/// Starts a proxy as `listen` says: on loopback as [`start`], or open to
+/// the network with fresh credentials.
+pub async fn start_with(
+    listen: &Listen,
+    port: u16,
+    config: ProxyConfig,
+) -> Result<ProxyHandle, ProxyError> {
+    let (bind, advertise) = listen.resolve()?;
+    let access = if listen.is_open() {
+        Access::Open {
+            credentials: Arc::new(secure::Credentials::generate()?),
+            advertise,
+        }
+    } else {
+        Access::Loopback
+    };
+    let addr = SocketAddr::new(bind, port);
     let listener = TcpListener::bind(addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
             ProxyError::PortInUse { addr }
@@ -195,15 +268,24 @@ pub async fn start(port: u16, config: ProxyConfig) -> Result<ProxyHandle, ProxyE
         stats: Counters::default(),
         seq: AtomicU64::new(0),
     });
-    let task = tokio::spawn(accept_loop(listener, shared.clone()));
+    let credentials = match &access {
+        Access::Open { credentials, .. } => Some(credentials.clone()),
+        Access::Loopback => None,
+    };
+    let task = tokio::spawn(accept_loop(listener, shared.clone(), credentials));
     Ok(ProxyHandle {
         addr,
+        access,
         shared,
         task: Some(task),
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    credentials: Option<Arc<secure::Credentials>>,
+) {
     // Owning the connection tasks here means aborting this task ends them all.
     let mut connections = JoinSet::new();
     loop {
@@ -212,7 +294,13 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 Ok((stream, _)) => {
                     let _ = stream.set_nodelay(true);
                     shared.stats.client_connections.fetch_add(1, Ordering::Relaxed);
-                    connections.spawn(http::serve(stream, shared.clone()));
+                    match &credentials {
+                        Some(c) => connections.spawn(c.clone().serve(stream, shared.clone())),
+                        None => {
+                            let (read, write) = stream.into_split();
+                            connections.spawn(http::serve(Box::new(read), write, shared.clone()))
+                        }
+                    };
                 }
                 // Out of file descriptors and the like: back off, keep serving.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -228,14 +316,23 @@ impl ProxyHandle {
         self.addr
     }
 
-    /// The proxy as a browser context's `proxyServer`: `http://ADDR`.
+    /// The proxy as a browser context's `proxyServer`: `http://ADDR`. Only
+    /// for a loopback proxy; one open to the network needs the browser
+    /// switches of [`ProxyHandle::chrome_args`].
     pub fn server(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// Chrome switches that route all traffic, loopback included, through this proxy.
+    /// Chrome switches that route all traffic, loopback included, through
+    /// this proxy (with its credentials when it is open to the network).
     pub fn chrome_args(&self) -> Vec<String> {
-        super::cdp::proxy_chrome_args(self.addr)
+        match &self.access {
+            Access::Loopback => super::cdp::proxy_chrome_args(self.addr),
+            Access::Open {
+                credentials,
+                advertise,
+            } => credentials.chrome_args(advertise, self.addr.port()),
+        }
     }
 
     /// Replaces shaping and host rules; applies to bytes sent from now on
@@ -270,6 +367,7 @@ impl ProxyHandle {
             bytes_down: get(&c.bytes_down),
             bytes_up: get(&c.bytes_up),
             lost_segments: get(&c.lost),
+            refused: get(&c.refused),
         }
     }
 
