@@ -88,7 +88,12 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
     for c in &comparisons {
         counts.tests += 1;
         let name = esc(&format!("{} vs {}", c.metric, c.against));
-        let message = esc(&format!("{} ({})", one_line(&c.reason), numbers(c)));
+        let why = c
+            .diagnosis
+            .as_ref()
+            .map(|d| format!("; why: {}", one_line(&d.cause)))
+            .unwrap_or_default();
+        let message = esc(&format!("{} ({}){why}", one_line(&c.reason), numbers(c)));
         let detail = esc(&detail(c));
         let _ = write!(
             out,
@@ -170,6 +175,14 @@ fn detail(c: &ComparisonRecord) -> String {
     for n in &c.notes {
         s.push_str("\nnote: ");
         s.push_str(n);
+    }
+    if let Some(d) = &c.diagnosis {
+        s.push_str("\nwhy: ");
+        s.push_str(&d.cause);
+        for e in d.evidence() {
+            s.push_str("\n  ");
+            s.push_str(&e);
+        }
     }
     s
 }

@@ -74,6 +74,7 @@ pub fn render(results: &Results) -> String {
                 sorted.sort_by_key(|c| c.outcome);
                 table(&mut out, &sorted);
                 out.push('\n');
+                diagnoses(&mut out, &sorted);
             }
             let all: Vec<&ComparisonRecord> = v.comparisons.iter().collect();
             let _ = writeln!(
@@ -109,6 +110,28 @@ pub fn render(results: &Results) -> String {
         cell(&e.generated_at)
     );
     out
+}
+
+/// Why each diagnosed row moved: the cause, then its evidence.
+fn diagnoses(out: &mut String, rows: &[&ComparisonRecord]) {
+    for c in rows {
+        let Some(d) = &c.diagnosis else { continue };
+        let _ = writeln!(
+            out,
+            "**Why {} [{}] {}:** {}\n",
+            cell(&c.page),
+            cell(&c.profile),
+            c.metric,
+            cell(&d.cause)
+        );
+        let evidence = d.evidence();
+        for e in &evidence {
+            let _ = writeln!(out, "- {}", cell(e));
+        }
+        if !evidence.is_empty() {
+            out.push('\n');
+        }
+    }
 }
 
 fn table(out: &mut String, rows: &[&ComparisonRecord]) {

@@ -2,6 +2,7 @@
 //! comparison, copied from `verdict`'s types into report-owned ones so the
 //! file format changes only with [`super::RESULTS_SCHEMA`].
 
+use crate::diagnose::{Diagnosis, Row, diagnose};
 use crate::metric::Metric;
 use crate::sample::Variant;
 use crate::stats::Interval;
@@ -177,6 +178,10 @@ pub struct ComparisonRecord {
     /// Projected-field rows: today's and the projected real-user distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<ProjectionRecord>,
+    /// REGRESSED and warning rows measured against reference visits: what
+    /// moved and the most likely cause (`diagnose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
 }
 
 /// The projected field distribution of a `projected_field` row (see
@@ -319,6 +324,7 @@ impl From<&Comparison> for ComparisonRecord {
             threshold: c.threshold.and_then(finite),
             notes: c.notes.clone(),
             projection: c.projection.as_ref().map(ProjectionRecord::from),
+            diagnosis: None,
         }
     }
 }
@@ -355,6 +361,34 @@ impl From<&GateResult> for Verdict {
     }
 }
 
+/// The diagnosis of a REGRESSED or warning row that compared lab visits of
+/// both builds; `None` for any other row.
+fn diagnosis_of(c: &ComparisonRecord, samples: &[crate::sample::Sample]) -> Option<Diagnosis> {
+    let judged = matches!(c.outcome, OutcomeKind::Regressed | OutcomeKind::Warning);
+    if !judged || c.against == Against::Field {
+        return None;
+    }
+    let of = |variant: Variant| {
+        samples
+            .iter()
+            .filter(|s| s.page == c.page && s.profile == c.profile && s.variant == variant)
+            .collect::<Vec<_>>()
+    };
+    let (candidate, reference) = (of(Variant::Candidate), of(Variant::Reference));
+    if reference.is_empty() {
+        return None;
+    }
+    Some(diagnose(Row {
+        metric: c.metric,
+        shift: match c.against {
+            Against::Reference => c.estimate,
+            _ => None,
+        },
+        candidate: &candidate,
+        reference: &reference,
+    }))
+}
+
 impl Verdict {
     /// The verdict of a run whose samples are `samples`: a pass with visits
     /// lost to the infrastructure (browser, driver or site gone, the
@@ -363,6 +397,9 @@ impl Verdict {
     /// says.
     pub fn with_samples(g: &GateResult, samples: &[crate::sample::Sample]) -> Verdict {
         let mut v = Verdict::from(g);
+        for c in &mut v.comparisons {
+            c.diagnosis = diagnosis_of(c, samples);
+        }
         let lost = samples
             .iter()
             .filter(|s| s.infrastructure_failure())
