@@ -35,7 +35,7 @@ pub fn parse_readback(url: &str, value: Value) -> Result<Collected, CollectError
     match obj.remove("metrics") {
         Some(Value::Object(m)) => {
             for (name, v) in m {
-                if let (Ok(metric), Some(x)) = (name.parse::<Metric>(), v.as_f64())
+                if let (Ok(metric), Some(x)) = (Metric::parse_lab(&name), v.as_f64())
                     && x.is_finite()
                 {
                     metrics.insert(metric, x);

@@ -86,6 +86,44 @@ fn tally(visits: &[&Sample]) -> (usize, BTreeMap<String, Seen>) {
     (n, out)
 }
 
+/// The path of a folded URL: a foreign origin (`https://cdn.example`) dropped.
+fn path_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
+        None => url,
+    }
+}
+
+/// A third party served from another origin in each build (another host
+/// or port) is the same request: an added and a removed one with the same
+/// path and type cancel out, or become one grown request when it grew.
+fn pair_moved_origins(changes: &mut Vec<RequestChange>) {
+    let same = |a: &RequestChange, b: &RequestChange| {
+        a.change == RequestChangeKind::Added
+            && b.change == RequestChangeKind::Removed
+            && a.kind == b.kind
+            && path_of(&a.url) == path_of(&b.url)
+    };
+    while let Some((i, j)) = (0..changes.len())
+        .flat_map(|i| (0..changes.len()).map(move |j| (i, j)))
+        .find(|&(i, j)| same(&changes[i], &changes[j]))
+    {
+        let (bc, br) = (changes[i].bytes_candidate, changes[j].bytes_reference);
+        let (mc, mr) = (changes[i].ms_candidate, changes[j].ms_reference);
+        if (bc - br >= GROWN_BYTES && bc - br >= GROWN_SHARE * br) || mc - mr >= GROWN_MS {
+            let added = &mut changes[i];
+            added.change = RequestChangeKind::Grown;
+            added.bytes_reference = br;
+            added.ms_reference = mr;
+            changes.remove(j);
+        } else {
+            // Remove the later index first so the earlier one stays valid.
+            changes.remove(i.max(j));
+            changes.remove(i.min(j));
+        }
+    }
+}
+
 /// The requests added, removed or grown from `reference` to `candidate`:
 /// render-blocking first, then by bytes moved; at most [`MAX_CHANGES`].
 pub fn diff(candidate: &[&Sample], reference: &[&Sample]) -> Vec<RequestChange> {
@@ -132,6 +170,7 @@ pub fn diff(candidate: &[&Sample], reference: &[&Sample]) -> Vec<RequestChange> 
             ms_reference: if share_r >= MOST { mr } else { 0.0 },
         });
     }
+    pair_moved_origins(&mut out);
     out.sort_by(|a, b| {
         let moved = |x: &RequestChange| (x.bytes_candidate - x.bytes_reference).abs();
         (b.render_blocking && b.change != RequestChangeKind::Removed)

@@ -193,3 +193,30 @@ fn too_few_visits_compare_nothing() {
     let d = run(Metric::Lcp, 400.0, &c, &r);
     assert!(d.parts.is_empty() && !d.found, "{d:#?}");
 }
+
+#[test]
+fn a_third_party_on_another_origin_per_build_is_not_a_change() {
+    let with = |origin: &str, bytes: f64| {
+        let mut s = base(0.0);
+        s.details["requests"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"url": format!("{origin}/widget.js"), "type": "script", "size": bytes, "duration": 5.0}));
+        s
+    };
+    let c: Vec<Sample> = (0..6).map(|_| with("http://127.0.0.1:2", 600.0)).collect();
+    let r: Vec<Sample> = (0..6).map(|_| with("http://127.0.0.1:1", 600.0)).collect();
+    assert!(run(Metric::Lcp, 0.0, &c, &r).requests.is_empty());
+    let c: Vec<Sample> = (0..6)
+        .map(|_| with("http://127.0.0.1:2", 60_000.0))
+        .collect();
+    let d = run(Metric::Bytes, 59_400.0, &c, &r);
+    assert_eq!(d.requests.len(), 1, "{:#?}", d.requests);
+    assert_eq!(d.requests[0].change, RequestChangeKind::Grown);
+    assert!(
+        d.cause
+            .contains("grown request http://127.0.0.1:2/widget.js (0.6 kB → 58.6 kB"),
+        "{}",
+        d.cause
+    );
+}

@@ -6,7 +6,6 @@
 use super::results::{ComparisonRecord, OutcomeKind, Results};
 use super::text::{esc, numbers, one_line};
 use super::{ReportError, ReportInput, Reporter};
-use crate::metric::Metric;
 use crate::sample::{Sample, Variant};
 use std::fmt::Write;
 
@@ -129,22 +128,20 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
     if comparisons.is_empty() {
         // No verdict for this group: record what was measured as passing cases.
         if let Some(g) = results.group(page, profile, &Variant::Candidate) {
-            for m in Metric::ALL {
-                if let Some(s) = g.metrics.get(&m) {
-                    counts.tests += 1;
-                    let _ = writeln!(
-                        out,
-                        "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\">\n      <system-out>{}</system-out>\n    </testcase>",
-                        esc(m.name()),
-                        esc(&format!(
-                            "n {}; median {}; p75 {}; p90 {} (not compared)",
-                            s.n,
-                            m.format(s.p50),
-                            m.format(s.p75),
-                            m.format(s.p90)
-                        ))
-                    );
-                }
+            for (&m, s) in &g.metrics {
+                counts.tests += 1;
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\">\n      <system-out>{}</system-out>\n    </testcase>",
+                    esc(m.name()),
+                    esc(&format!(
+                        "n {}; median {}; p75 {}; p90 {} (not compared)",
+                        s.n,
+                        m.format(s.p50),
+                        m.format(s.p75),
+                        m.format(s.p90)
+                    ))
+                );
             }
         }
     }

@@ -5,7 +5,6 @@
 use super::results::{ComparisonRecord, OutcomeKind, Results, Status};
 use super::text::{change, p, value};
 use super::{ReportError, ReportInput, Reporter};
-use crate::metric::Metric;
 use std::fmt::Write;
 
 /// Writes the Markdown summary.
@@ -162,20 +161,18 @@ fn measured(out: &mut String, results: &Results) {
     out.push_str("| page | profile | variant | metric | n | median | p75 | p90 |\n");
     out.push_str("|---|---|---|---|---:|---:|---:|---:|\n");
     for g in &results.groups {
-        for m in Metric::ALL {
-            if let Some(s) = g.metrics.get(&m) {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {m} | {} | {} | {} | {} |",
-                    cell(&g.page),
-                    cell(&g.profile),
-                    cell(g.variant.as_str()),
-                    s.n,
-                    m.format(s.p50),
-                    m.format(s.p75),
-                    m.format(s.p90)
-                );
-            }
+        for (&m, s) in &g.metrics {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {m} | {} | {} | {} | {} |",
+                cell(&g.page),
+                cell(&g.profile),
+                cell(g.variant.as_str()),
+                s.n,
+                m.format(s.p50),
+                m.format(s.p75),
+                m.format(s.p90)
+            );
         }
     }
 }

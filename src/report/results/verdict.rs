@@ -363,18 +363,23 @@ impl From<&GateResult> for Verdict {
 
 /// The diagnosis of a REGRESSED or warning row that compared lab visits of
 /// both builds; `None` for any other row.
-fn diagnosis_of(c: &ComparisonRecord, samples: &[crate::sample::Sample]) -> Option<Diagnosis> {
+fn diagnosis_of<'s>(
+    c: &ComparisonRecord,
+    candidate: &[&'s crate::sample::Sample],
+    reference: &[&'s crate::sample::Sample],
+) -> Option<Diagnosis> {
     let judged = matches!(c.outcome, OutcomeKind::Regressed | OutcomeKind::Warning);
     if !judged || c.against == Against::Field {
         return None;
     }
-    let of = |variant: Variant| {
-        samples
+    let of = |visits: &[&'s crate::sample::Sample]| {
+        visits
             .iter()
-            .filter(|s| s.page == c.page && s.profile == c.profile && s.variant == variant)
+            .copied()
+            .filter(|s| s.page == c.page && s.profile == c.profile)
             .collect::<Vec<_>>()
     };
-    let (candidate, reference) = (of(Variant::Candidate), of(Variant::Reference));
+    let (candidate, reference) = (of(candidate), of(reference));
     if reference.is_empty() {
         return None;
     }
@@ -397,9 +402,7 @@ impl Verdict {
     /// says.
     pub fn with_samples(g: &GateResult, samples: &[crate::sample::Sample]) -> Verdict {
         let mut v = Verdict::from(g);
-        for c in &mut v.comparisons {
-            c.diagnosis = diagnosis_of(c, samples);
-        }
+        v.diagnose(samples, &[]);
         let lost = samples
             .iter()
             .filter(|s| s.infrastructure_failure())
@@ -412,6 +415,32 @@ impl Verdict {
             ));
         }
         v
+    }
+
+    /// Says why every REGRESSED or warning row moved (`diagnose`): the
+    /// candidate visits of `samples` against `reference` (a separate
+    /// reference file, all of its visits) or, when that is empty, against
+    /// the reference visits in `samples`.
+    pub fn diagnose(
+        &mut self,
+        samples: &[crate::sample::Sample],
+        reference: &[crate::sample::Sample],
+    ) {
+        let candidate: Vec<_> = samples
+            .iter()
+            .filter(|s| s.variant == Variant::Candidate)
+            .collect();
+        let reference: Vec<_> = if reference.is_empty() {
+            samples
+                .iter()
+                .filter(|s| s.variant == Variant::Reference)
+                .collect()
+        } else {
+            reference.iter().collect()
+        };
+        for c in &mut self.comparisons {
+            c.diagnosis = diagnosis_of(c, &candidate, &reference);
+        }
     }
 
     /// How many comparisons ended in `outcome`.
