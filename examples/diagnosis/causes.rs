@@ -293,30 +293,48 @@ pub struct HitRates {
     pub aa_example: String,
 }
 
+/// How a gate's visits are taken from a pool.
+#[derive(Debug, Clone, Copy)]
+pub enum Gates {
+    /// `k` visits drawn at random (seeded) for each gate: pooled visits
+    /// serve several gates, so gates are not independent.
+    Drawn {
+        /// Seed of the draws.
+        seed: u64,
+    },
+    /// Gate `g` takes visits `g·k .. (g+1)·k`: every gate has its own
+    /// visits (pools need `gates · k` visits).
+    Disjoint,
+}
+
 /// Forms `gates` gates per cause from the pools, `k` visits per build each:
-/// the candidate visits drawn from the cause's pool, the reference visits
-/// from `reference`; A/A gates draw both sides from `aa` and `reference`.
+/// the candidate visits from the cause's pool, the reference visits from
+/// `reference`; A/A gates take both sides from `aa` and `reference`.
 pub fn hit_rates(
     reference: &[Sample],
     aa: &[Sample],
     causes: &[(Plant, Vec<Sample>)],
     gates: usize,
     k: usize,
-    seed: u64,
+    how: Gates,
 ) -> HitRates {
-    let mut draw = Draw::new(seed);
+    let mut draw = Draw::new(match how {
+        Gates::Drawn { seed } => seed,
+        Gates::Disjoint => 0,
+    });
+    let mut take = move |pool: &'_ [Sample], g: usize| -> Vec<usize> {
+        match how {
+            Gates::Drawn { .. } => draw.pick(pool.len(), k),
+            Gates::Disjoint => (g * k..((g + 1) * k).min(pool.len())).collect(),
+        }
+    };
     let mut hits = HashMap::new();
     for (plant, pool) in causes {
         let mut hit = 0;
         let mut example = String::new();
-        for _ in 0..gates {
-            let c: Vec<&Sample> = draw
-                .pick(pool.len(), k)
-                .into_iter()
-                .map(|i| &pool[i])
-                .collect();
-            let r: Vec<&Sample> = draw
-                .pick(reference.len(), k)
+        for g in 0..gates {
+            let c: Vec<&Sample> = take(pool, g).into_iter().map(|i| &pool[i]).collect();
+            let r: Vec<&Sample> = take(reference, g)
                 .into_iter()
                 .map(|i| &reference[i])
                 .collect();
@@ -332,10 +350,9 @@ pub fn hit_rates(
     }
     let mut false_names = (0, 0);
     let mut aa_example = String::new();
-    for _ in 0..gates {
-        let c: Vec<&Sample> = draw.pick(aa.len(), k).into_iter().map(|i| &aa[i]).collect();
-        let r: Vec<&Sample> = draw
-            .pick(reference.len(), k)
+    for g in 0..gates {
+        let c: Vec<&Sample> = take(aa, g).into_iter().map(|i| &aa[i]).collect();
+        let r: Vec<&Sample> = take(reference, g)
             .into_iter()
             .map(|i| &reference[i])
             .collect();

@@ -5,7 +5,7 @@
 //! are drawn from the pools; examples/diagnosis measures fresh visits for
 //! every gate (figures in the README).
 
-use crate::causes::{CauseSite, Plant, hit_rates, pool};
+use crate::causes::{CauseSite, Gates, Plant, hit_rates, pool};
 use crate::support::with_session;
 use rumcheck::{Metric, Sample, collect};
 
@@ -69,7 +69,7 @@ async fn the_diagnosis_names_each_planted_cause_and_nothing_on_a_a() {
         );
         assert!(promo.size > 9_000.0, "{promo:?}");
 
-        let rates = hit_rates(&reference, &aa, &causes, 20, K, 16);
+        let rates = hit_rates(&reference, &aa, &causes, 20, K, Gates::Drawn { seed: 16 });
         for plant in Plant::CAUSES {
             let (hit, gates, example) = &rates.hits[plant.name()];
             eprintln!("{}: {hit}/{gates}: {example}", plant.name());
