@@ -34,8 +34,8 @@ pub const MIN_VISITS: usize = 5;
 /// The diagnosis of one row.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
-    /// LCP sub-parts (LCP, FCP and TTFB rows) or INP phases (INP rows),
-    /// largest shift first.
+    /// LCP sub-parts (LCP and TTFB rows; only `ttfb` for FCP rows) or INP
+    /// phases (INP rows), largest shift first.
     pub parts: Vec<PartShift>,
     /// Named Server-Timing entries of the navigation (`server.db`), largest shift first.
     pub server: Vec<PartShift>,
@@ -109,11 +109,13 @@ pub fn diagnose(row: Row<'_>) -> Diagnosis {
             |s| s.inp_phases().map(|p| p.values().to_vec()),
             &InpPhases::NAMES,
         ),
-        Metric::Lcp | Metric::Fcp | Metric::Ttfb => phases(
+        Metric::Lcp | Metric::Ttfb => phases(
             row,
             |s| s.lcp_parts().map(|p| p.values().to_vec()),
             &LcpParts::NAMES,
         ),
+        // FCP shares only its first part with LCP: the rest is LCP's own.
+        Metric::Fcp => phases(row, |s| s.lcp_parts().map(|p| vec![p.ttfb]), &["ttfb"]),
         _ => Vec::new(),
     };
     let server = server_shifts(row);

@@ -125,6 +125,12 @@ fn a_new_render_blocking_stylesheet_is_named_with_its_bytes() {
         "LCP +300 ms: element render delay +300 ms (the paint waits after the content arrived); new render-blocking request /promo.css (300.0 kB)"
     );
     assert_eq!(d.requests[0].change, RequestChangeKind::Added);
+    // FCP has no resource parts of its own: the request itself is the cause.
+    let f = run(Metric::Fcp, 300.0, &c, &r);
+    assert_eq!(
+        f.cause,
+        "FCP +300 ms: new render-blocking request /promo.css (300.0 kB)"
+    );
     let lines = d.evidence();
     assert!(
         lines
