@@ -117,7 +117,13 @@ async fn page(Query(q): Query<PageQuery>) -> Response {
 <style>body {{ margin: 0; font: 16px sans-serif }} #hero {{ display: block; width: 800px; height: 450px }}</style></head>
 <body><p>A page with a planted cause.</p>{hero}
 <script>{task}
-addEventListener('load', () => setTimeout(() => {{ window.__done = true; }}, 400));</script>
+const hero = document.getElementById('hero');
+// Done once the hero has painted (it may start after the load event) and the page is idle.
+const heroLoaded = new Promise((ok) => {{
+  if (hero.getAttribute('src') && hero.complete) ok(); else hero.addEventListener('load', ok, {{ once: true }});
+}});
+addEventListener('load', () => heroLoaded.then(() => setTimeout(() => requestAnimationFrame(() =>
+  requestAnimationFrame(() => {{ window.__done = true; }})), 200)));</script>
 </body></html>"#
     );
     (

@@ -405,6 +405,14 @@
     const requestStart = Math.max(ttfb, res ? (res.requestStart || res.startTime) - act : 0);
     const responseEnd = Math.max(requestStart, res ? res.responseEnd - act : 0);
     const renderTime = Math.max(responseEnd, entry.startTime - act);
+    // Long tasks between the content's arrival and the paint hold the render delay.
+    let blocked = 0;
+    for (const t of state.longTasks) {
+      const from = Math.max(t.start - act, responseEnd);
+      const to = Math.min(t.start + t.duration - act, renderTime);
+      if (to > from) blocked += to - from;
+    }
+    state.lcpLongTasks = blocked;
     return {
       ttfb: ttfb,
       resource_load_delay: requestStart - ttfb,
@@ -493,6 +501,7 @@
     if (state.lcpEntry) {
       metrics.lcp = Math.max(state.lcpEntry.startTime - act, 0);
       details.lcp = Object.assign({}, state.lcpInfo, { parts: lcpParts(state.lcpEntry, act, nav) });
+      if (details.lcp.parts) details.lcp.long_tasks_before_paint = state.lcpLongTasks;
     }
     if (fcp) {
       const cls = clsOf();

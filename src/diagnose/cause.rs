@@ -28,6 +28,7 @@ pub(crate) fn label(part: &str) -> String {
         "presentation" => "presentation delay".into(),
         "tbt" => "total blocking time".into(),
         "long_tasks" => "long tasks".into(),
+        "long_tasks_before_paint" => "long tasks before the LCP paint".into(),
         other => other.replace('_', " "),
     }
 }

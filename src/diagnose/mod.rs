@@ -201,8 +201,19 @@ fn server_shifts(row: Row<'_>) -> Vec<PartShift> {
     out
 }
 
-/// Main-thread evidence: total blocking time and long tasks.
+/// Main-thread evidence: long tasks inside the LCP render delay, total
+/// blocking time and long tasks.
 fn main_thread(row: Row<'_>) -> Vec<PartShift> {
+    let before_paint = |v: &[&Sample]| ok(v).filter_map(Sample::lcp_long_tasks).collect::<Vec<_>>();
+    let lcp = part_shift(
+        "long_tasks_before_paint",
+        &before_paint(row.candidate),
+        &before_paint(row.reference),
+    );
+    lcp.into_iter().chain(main_thread_metrics(row)).collect()
+}
+
+fn main_thread_metrics(row: Row<'_>) -> Vec<PartShift> {
     [Metric::Tbt, Metric::LongTasks]
         .into_iter()
         .filter_map(|m| {

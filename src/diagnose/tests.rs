@@ -23,7 +23,8 @@ fn visit(parts: [f64; 4], db: f64, long_tasks: f64, extra: Option<(&str, f64)>) 
     }
     s.details = json!({
         "lcp": {"parts": {"ttfb": parts[0], "resource_load_delay": parts[1],
-                "resource_load_duration": parts[2], "element_render_delay": parts[3]}},
+                "resource_load_duration": parts[2], "element_render_delay": parts[3]},
+                "long_tasks_before_paint": long_tasks * 300.0},
         "server_timing": [{"request": null, "name": "db", "dur": db, "desc": ""},
                           {"request": null, "name": "render", "dur": 5.0, "desc": ""}],
         "requests": requests,

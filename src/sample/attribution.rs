@@ -122,6 +122,12 @@ impl Sample {
         typed(&self.details["lcp"]["parts"])
     }
 
+    /// Milliseconds of long tasks between the LCP content's arrival and its
+    /// paint (inside the element render delay), when LCP was split.
+    pub fn lcp_long_tasks(&self) -> Option<f64> {
+        self.details["lcp"]["long_tasks_before_paint"].as_f64()
+    }
+
     /// The phases of the INP interaction, when there was one.
     pub fn inp_phases(&self) -> Option<InpPhases> {
         typed(&self.details["inp"])
