@@ -15,6 +15,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod collect;
 pub mod demo;
+pub mod diagnose;
 pub mod exit;
 pub mod gate;
 pub mod metric;

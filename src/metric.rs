@@ -4,13 +4,19 @@
 //! the README's "How rumcheck measures"). Every other module refers to metrics through [`Metric`], so a
 //! sample, a baseline and a verdict always agree on what `lcp` means.
 
+mod server;
+
+pub use server::{MAX_SERVER_NAMES, ServerName};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// A metric a RUM agent reports (or, for `tbt`, a lab-only companion).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// A metric a RUM agent reports (or, for `tbt`, a lab-only companion), or a
+/// named `Server-Timing` entry of the navigation (`server.db`).
+///
+/// In files a metric is its [`Metric::name`]: `lcp`, `js_errors`, `server.db`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
     /// Time to first byte: `responseStart − activationStart`, floored at 0 (ms).
     Ttfb,
@@ -40,6 +46,9 @@ pub enum Metric {
     FailedRequests,
     /// Uncaught errors and unhandled rejections.
     JsErrors,
+    /// The duration of a named `Server-Timing` entry of the navigation (ms),
+    /// e.g. `server.db`: lab-only unless a baseline maps a column to it.
+    Server(ServerName),
 }
 
 /// Whether larger values of a metric are worse (all of ours are).
@@ -93,9 +102,56 @@ impl Metric {
         Metric::Ttfb,
     ];
 
-    /// The short name used in files and on the command line (`lcp`, `js_errors`).
+    /// Where a built-in metric is in [`Metric::ALL`]; `None` for `server.*`.
+    pub fn index(self) -> Option<usize> {
+        // A match, not a search: the importer calls this for every value.
+        Some(match self {
+            Metric::Ttfb => 0,
+            Metric::Fcp => 1,
+            Metric::Lcp => 2,
+            Metric::Cls => 3,
+            Metric::Inp => 4,
+            Metric::Fid => 5,
+            Metric::Load => 6,
+            Metric::Dcl => 7,
+            Metric::Tbt => 8,
+            Metric::LongTasks => 9,
+            Metric::Requests => 10,
+            Metric::Bytes => 11,
+            Metric::FailedRequests => 12,
+            Metric::JsErrors => 13,
+            Metric::Server(_) => return None,
+        })
+    }
+
+    /// Any metric a lab visit can have: a built-in name or alias (as
+    /// [`FromStr`] reads it) or `server.NAME` (case-insensitive; NAME is 1–64
+    /// of `a-z 0-9 _ - .`). The `server.*` names are interned, at most
+    /// [`MAX_SERVER_NAMES`] per process.
+    pub fn parse_lab(s: &str) -> Result<Metric, UnknownMetric> {
+        let trimmed = s.trim();
+        match trimmed.get(..7) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("server.") => {
+                ServerName::new(&trimmed[7..]).map(Metric::Server)
+            }
+            _ => trimmed.parse(),
+        }
+    }
+
+    /// The exact name in files: a built-in's [`Metric::name`] or `server.NAME`.
+    fn from_file_name(s: &str) -> Option<Metric> {
+        if let Some(m) = Metric::ALL.iter().find(|m| m.name() == s) {
+            return Some(*m);
+        }
+        let rest = s.strip_prefix("server.")?;
+        let name = ServerName::new(rest).ok()?;
+        (name.as_str() == s).then_some(Metric::Server(name))
+    }
+
+    /// The short name used in files and on the command line (`lcp`, `js_errors`, `server.db`).
     pub fn name(self) -> &'static str {
         match self {
+            Metric::Server(n) => n.as_str(),
             Metric::Ttfb => "ttfb",
             Metric::Fcp => "fcp",
             Metric::Lcp => "lcp",
@@ -154,7 +210,7 @@ impl Metric {
     }
 
     /// Default practical threshold: 10 % relative with absolute floors (lcp/fcp/load
-    /// 100 ms, ttfb 50 ms, inp 25 ms, cls 0.02, js_errors 1; `docs/statistics.md`).
+    /// 100 ms, ttfb 50 ms, inp 25 ms, server.* 20 ms, cls 0.02, js_errors 1; `docs/statistics.md`).
     pub fn default_threshold(self) -> PracticalThreshold {
         let absolute = match self {
             Metric::Lcp | Metric::Fcp | Metric::Load | Metric::Dcl => 100.0,
@@ -164,6 +220,7 @@ impl Metric {
             Metric::Cls => 0.02,
             Metric::JsErrors | Metric::FailedRequests | Metric::LongTasks | Metric::Requests => 1.0,
             Metric::Bytes => 10_240.0,
+            Metric::Server(_) => 20.0,
         };
         PracticalThreshold {
             relative: 0.10,
@@ -206,6 +263,25 @@ pub enum Rating {
     Poor,
 }
 
+impl Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    /// Exact names only (`lcp`, `server.db`), as files are written.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Metric::from_file_name(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown metric '{s}'; known metrics: {}, or server.NAME",
+                known_names()
+            ))
+        })
+    }
+}
+
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -214,10 +290,12 @@ impl fmt::Display for Metric {
 
 /// Error for a metric name nobody knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric '{given}'; known metrics: {}", known_names())]
+#[error("unknown metric '{given}'{}; known metrics: {}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(), known_names())]
 pub struct UnknownMetric {
     /// What the user wrote.
     pub given: String,
+    /// Why a `server.NAME` was refused, if that was the trouble.
+    pub reason: Option<String>,
 }
 
 fn known_names() -> String {
@@ -255,6 +333,7 @@ impl FromStr for Metric {
             _ => {
                 return Err(UnknownMetric {
                     given: s.to_string(),
+                    reason: None,
                 });
             }
         };
@@ -268,7 +347,8 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for m in Metric::ALL {
+        for (i, m) in Metric::ALL.into_iter().enumerate() {
+            assert_eq!(m.index(), Some(i));
             assert_eq!(m.name().parse::<Metric>().unwrap(), m);
             let json = serde_json::to_string(&m).unwrap();
             assert_eq!(json, format!("\"{}\"", m.name()));
@@ -283,6 +363,31 @@ mod tests {
         assert_eq!(Metric::Lcp.rate(4000.1), Some(Rating::Poor));
         assert_eq!(Metric::Cls.rate(0.1), Some(Rating::Good));
         assert_eq!(Metric::Requests.rate(3.0), None);
+    }
+
+    #[test]
+    fn server_metrics_parse_serialise_and_sort_after_the_built_ins() {
+        let db = Metric::parse_lab(" Server.DB ").unwrap();
+        assert_eq!(db.name(), "server.db");
+        assert_eq!(db, Metric::parse_lab("server.db").unwrap());
+        assert_eq!(db.unit(), Unit::Millis);
+        assert_eq!(db.index(), None);
+        assert_eq!(Metric::Lcp.index(), Some(2));
+        assert!(Metric::JsErrors < db);
+        assert_eq!(serde_json::to_string(&db).unwrap(), "\"server.db\"");
+        let map: std::collections::BTreeMap<Metric, f64> =
+            serde_json::from_str(r#"{"lcp": 1, "server.db": 2.5}"#).unwrap();
+        assert_eq!(map[&db], 2.5);
+        // Files hold exact names; the command line may use any case.
+        assert!(serde_json::from_str::<Metric>("\"Server.DB\"").is_err());
+        assert!(serde_json::from_str::<Metric>("\"LCP\"").is_err());
+        assert_eq!(Metric::parse_lab("LCP").unwrap(), Metric::Lcp);
+        // The built-in parser does not know server metrics (baselines key by built-ins).
+        assert!("server.db".parse::<Metric>().is_err());
+        let e = Metric::parse_lab("server.").unwrap_err().to_string();
+        assert!(e.contains("'server.'") && e.contains("1 to 64"), "{e}");
+        let e = Metric::parse_lab("server.a b").unwrap_err().to_string();
+        assert!(e.contains("a-z"), "{e}");
     }
 
     #[test]

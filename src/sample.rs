@@ -3,6 +3,10 @@
 //!
 //! Metrics that did not happen (no interaction → no INP) are absent, never 0.
 
+mod attribution;
+
+pub use attribution::{InpPhases, LcpParts, Request, ServerTimingEntry};
+
 use crate::metric::{Metric, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -46,12 +46,13 @@ impl CompareOptions {
         };
         super::insert_thresholds(&mut verdict, &args.threshold)?;
         if !args.metrics.is_empty() {
+            // An explicit list is the whole list.
+            verdict.server_metrics = false;
             verdict.metrics = args
                 .metrics
                 .iter()
                 .map(|m| {
-                    m.parse::<Metric>()
-                        .map_err(|e| Failure::usage(anyhow!("--metrics: {e}")))
+                    Metric::parse_lab(m).map_err(|e| Failure::usage(anyhow!("--metrics: {e}")))
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -194,7 +195,10 @@ pub fn main(args: CompareArgs) -> Result<u8, Failure> {
     };
     let mut gate = verdict::judge(&inputs, &options.verdict);
     gate.notes.extend(notes);
-    let results = results_document(&options, shards.as_ref(), &candidate, &gate);
+    let mut results = results_document(&options, shards.as_ref(), &candidate, &gate);
+    if let (Some(v), Some(reference)) = (results.verdict.as_mut(), reference.as_deref()) {
+        v.diagnose(&candidate, reference);
+    }
     let input = ReportInput::new(&results, &candidate)
         .with_reference(reference.as_deref().unwrap_or_default())
         .with_baseline(baseline.as_ref());

@@ -96,7 +96,9 @@ impl Accumulator {
     pub(crate) fn new(apdex_t: BTreeMap<Metric, f64>, min_segment: u64) -> Self {
         let mut apdex_by_index = [None; N_METRICS];
         for (m, t) in &apdex_t {
-            apdex_by_index[*m as usize] = Some(*t);
+            if let Some(i) = m.index() {
+                apdex_by_index[i] = Some(*t);
+            }
         }
         Accumulator {
             apdex_t,

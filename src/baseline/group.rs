@@ -131,8 +131,12 @@ impl Group {
     /// Buffers a metric value; `definition` indexes the accumulator's list
     /// of definitions (< 64).
     pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) {
+        // Importers read built-in metrics only (`Metric::from_str`).
+        let Some(index) = metric.index() else {
+            return;
+        };
         self.values.push(PendingValue {
-            metric: metric as u8,
+            metric: index as u8,
             definition,
             value,
         });

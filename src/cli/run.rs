@@ -131,7 +131,7 @@ pub struct DemoArgs {
     /// Reports.
     #[command(flatten)]
     pub reports: ReportArgs,
-    /// Make the demo site slower, e.g. `lcp=400ms` (delays the hero image), `ttfb=200ms`, `inp=150ms`, `cls=0.1`.
+    /// Make the demo site slower, e.g. `lcp=400ms` (the hero image's request starts later), `ttfb=200ms` (a slower `db` server phase), `inp=150ms`, `cls=0.1`, `blocking-css=300KB` (a new render-blocking stylesheet).
     #[arg(long, value_name = "METRIC=AMOUNT")]
     pub regress: Vec<String>,
     /// Reuse a calibration (e.g. `rumcheck-out/demo-calibration.json` of an earlier demo) instead of calibrating again.

@@ -18,6 +18,9 @@
   const addListener = window.addEventListener.bind(window);
   const now = () => perf.now();
   const MAX_MESSAGES = 20;
+  // Bounds on what one sample carries (docs/results-format.md, "Attribution").
+  const MAX_REQUESTS = 200;
+  const MAX_SERVER_TIMING = 50;
 
   const state = {
     hiddenAt: document.visibilityState === 'hidden' && !document.prerendering ? 0 : Infinity,
@@ -31,6 +34,7 @@
     firstInput: null,
     longTasks: [],
     resources: [],
+    resourceEntries: [],
     failures: [],
     errorCount: 0,
     errors: [],
@@ -218,6 +222,7 @@
       // The browser's own favicon fetch is not the page's and lands at a random time.
       if (e.initiatorType === 'other' && /\/favicon\.ico$/.test(e.name)) continue;
       state.resources.push({ url: e.name, size: e.transferSize || 0, status: e.responseStatus || 0 });
+      state.resourceEntries.push(e);
     }
   });
 
@@ -387,6 +392,100 @@
     return best;
   };
 
+  // LCP sub-parts as web-vitals' attribution build defines them: each part
+  // starts where the previous one ends, so they add up to LCP.
+  const lcpParts = (entry, act, nav) => {
+    if (!nav) return null;
+    const ttfb = Math.max(nav.responseStart - act, 0);
+    let res = null;
+    if (entry.url) {
+      res = state.resourceEntries.find((e) => e.name === entry.url) || null;
+      if (!res) res = perf.getEntriesByType('resource').find((e) => e.name === entry.url) || null;
+    }
+    const requestStart = Math.max(ttfb, res ? (res.requestStart || res.startTime) - act : 0);
+    const responseEnd = Math.max(requestStart, res ? res.responseEnd - act : 0);
+    const renderTime = Math.max(responseEnd, entry.startTime - act);
+    // Long tasks between the content's arrival and the paint hold the render delay.
+    let blocked = 0;
+    for (const t of state.longTasks) {
+      const from = Math.max(t.start - act, responseEnd);
+      const to = Math.min(t.start + t.duration - act, renderTime);
+      if (to > from) blocked += to - from;
+    }
+    state.lcpLongTasks = blocked;
+    return {
+      ttfb: ttfb,
+      resource_load_delay: requestStart - ttfb,
+      resource_load_duration: responseEnd - requestStart,
+      element_render_delay: renderTime - responseEnd,
+    };
+  };
+
+  // Server-Timing of an entry; the browser exposes a cross-origin
+  // resource's only when its server sends Timing-Allow-Origin.
+  const serverTimingOf = (e) => {
+    try {
+      return Array.from(e.serverTiming || []);
+    } catch (_) {
+      return [];
+    }
+  };
+  const serverTiming = (nav, metrics) => {
+    const out = [];
+    const add = (e, request) => {
+      for (const t of serverTimingOf(e)) {
+        if (out.length >= MAX_SERVER_TIMING) return;
+        const dur = typeof t.duration === 'number' && isFinite(t.duration) ? t.duration : null;
+        out.push({ request: request, name: String(t.name), dur: dur, desc: String(t.description || '') });
+        // The navigation's named entries are metrics (`server.db`); the first of a name counts.
+        const key = 'server.' + String(t.name).toLowerCase();
+        if (request === null && dur !== null && !(key in metrics)) metrics[key] = Math.max(dur, 0);
+      }
+    };
+    if (nav) add(nav, null);
+    for (const e of state.resourceEntries) add(e, e.name);
+    return out;
+  };
+
+  // What a request was: the content type when the browser knows it, else its initiator and extension.
+  const kindOf = (e) => {
+    const ct = String(e.contentType || '');
+    const path = String(e.name).split(/[?#]/)[0];
+    if (/css/.test(ct) || (!ct && /\.css$/.test(path))) return 'stylesheet';
+    if (/(java|ecma)script/.test(ct) || (!ct && (e.initiatorType === 'script' || /\.m?js$/.test(path)))) return 'script';
+    if (/^image\//.test(ct) || (!ct && e.initiatorType === 'img')) return 'image';
+    if (/font/.test(ct) || (!ct && /\.(woff2?|ttf|otf)$/.test(path))) return 'font';
+    if (/html/.test(ct)) return 'document';
+    if (e.initiatorType === 'fetch' || e.initiatorType === 'xmlhttprequest' || e.initiatorType === 'beacon') return 'fetch';
+    return 'other';
+  };
+  const requestSummary = (nav, act) => {
+    const out = [];
+    if (nav) {
+      out.push({
+        url: nav.name,
+        type: 'document',
+        initiator: 'navigation',
+        size: nav.transferSize || 0,
+        start: 0,
+        duration: Math.max(nav.responseEnd - act, 0),
+        render_blocking: false,
+      });
+    }
+    for (const e of state.resourceEntries) {
+      out.push({
+        url: e.name,
+        type: kindOf(e),
+        initiator: e.initiatorType || 'other',
+        size: e.transferSize || 0,
+        start: Math.max(e.startTime - act, 0),
+        duration: e.duration,
+        render_blocking: e.renderBlockingStatus === 'blocking',
+      });
+    }
+    return out;
+  };
+
   const compute = () => {
     const metrics = {};
     const details = {};
@@ -401,7 +500,8 @@
     if (fcp) metrics.fcp = Math.max(fcp.startTime - act, 0);
     if (state.lcpEntry) {
       metrics.lcp = Math.max(state.lcpEntry.startTime - act, 0);
-      details.lcp = state.lcpInfo;
+      details.lcp = Object.assign({}, state.lcpInfo, { parts: lcpParts(state.lcpEntry, act, nav) });
+      if (details.lcp.parts) details.lcp.long_tasks_before_paint = state.lcpLongTasks;
     }
     if (fcp) {
       const cls = clsOf();
@@ -458,6 +558,11 @@
     }
     metrics.failed_requests = failed.length;
     if (failed.length) details.failed_requests = failed.slice(0, MAX_MESSAGES);
+    const timing = serverTiming(nav, metrics);
+    if (timing.length) details.server_timing = timing;
+    const requests = requestSummary(nav, act);
+    details.requests = requests.slice(0, MAX_REQUESTS);
+    if (requests.length > MAX_REQUESTS) details.requests_dropped = requests.length - MAX_REQUESTS;
     metrics.js_errors = state.errorCount;
     if (state.errors.length) details.js_errors = state.errors.slice();
     return { metrics: metrics, details: details };

@@ -28,6 +28,8 @@ const HERO_DELAY_MS: u64 = 150;
 const WIDGET_DELAY_MS: u64 = 80;
 /// Busy time of the "Add to cart" handler in the fast build.
 const INP_BUSY_MS: u64 = 120;
+/// The `db` phase of every page in the fast build (`Server-Timing: db`).
+const DB_MS: u64 = 5;
 
 const PRODUCTS: [(&str, &str); 3] = [
     ("Trail shoe", "$89"),
@@ -42,6 +44,8 @@ pub(super) struct Ctx(Arc<Inner>);
 struct Inner {
     knobs: DemoKnobs,
     head: String,
+    /// `--regress blocking-css=…`: the new stylesheet's body.
+    promo_css: String,
 }
 
 impl Ctx {
@@ -49,23 +53,71 @@ impl Ctx {
         let config = serde_json::json!({
             "inpBusyMs": INP_BUSY_MS + knobs.inp_extra_ms,
             "clsExtra": knobs.cls_extra,
+            "heroDelayMs": knobs.lcp_extra_ms,
         });
+        let promo = if knobs.blocking_css_bytes > 0 {
+            "<link rel=\"stylesheet\" href=\"/static/promo.css\">\n"
+        } else {
+            ""
+        };
         let head = HEAD
             .replace("{{CONFIG}}", &config.to_string())
-            .replace("{{THIRD_PARTY}}", &third_party);
-        Ctx(Arc::new(Inner { knobs, head }))
+            .replace("{{THIRD_PARTY}}", &third_party)
+            .replace("{{PROMO}}", promo);
+        let promo_css = promo_css(knobs.blocking_css_bytes);
+        Ctx(Arc::new(Inner {
+            knobs,
+            head,
+            promo_css,
+        }))
     }
 
     fn render(&self, template: &str) -> String {
+        // A late hero has no `src` in the markup, so the preload scanner cannot start it.
+        let hero_src = if self.0.knobs.lcp_extra_ms > 0 {
+            "data-src"
+        } else {
+            "src"
+        };
         template
             .replace("{{HEAD}}", &self.0.head)
             .replace("{{HEADER}}", HEADER)
+            .replace("{{HERO_SRC}}", hero_src)
     }
 
-    /// The server's think time before the first byte of any page.
-    async fn think(&self) {
-        sleep(self.0.knobs.ttfb_extra_ms).await;
+    /// The server's `db` phase before the first byte of any page; returns its ms.
+    async fn think(&self) -> u64 {
+        let db = DB_MS + self.0.knobs.ttfb_extra_ms;
+        sleep(db).await;
+        db
     }
+
+    /// Renders a page after its `db` phase, with `Server-Timing` for both phases.
+    async fn page(&self, html: impl FnOnce(&Ctx) -> String) -> Response {
+        let db = self.think().await;
+        let started = std::time::Instant::now();
+        let body = html(self);
+        let render = started.elapsed().as_secs_f64() * 1000.0;
+        (
+            [
+                (header::CACHE_CONTROL, "no-cache".to_string()),
+                (
+                    header::HeaderName::from_static("server-timing"),
+                    format!("db;dur={db};desc=\"database\", render;dur={render:.2}"),
+                ),
+            ],
+            Html(body),
+        )
+            .into_response()
+    }
+}
+
+/// A stylesheet of exactly `bytes` bytes: rules the pages never match.
+fn promo_css(bytes: u64) -> String {
+    let rule = ".promo-unused { color: #b00; margin: 1px }\n";
+    let mut css = rule.repeat(bytes as usize / rule.len());
+    css.extend(std::iter::repeat_n(' ', bytes as usize - css.len()));
+    css
 }
 
 async fn sleep(ms: u64) {
@@ -89,6 +141,7 @@ pub(super) fn shop(ctx: Ctx) -> Router {
             get(|| asset("text/javascript", APP_JS.as_bytes())),
         )
         .route("/static/hero.png", get(hero))
+        .route("/static/promo.css", get(promo))
         .route(
             "/static/product.png",
             get(|| asset("image/png", PRODUCT_PNG)),
@@ -136,22 +189,27 @@ async fn asset(kind: &'static str, body: &'static [u8]) -> Response {
         .into_response()
 }
 
-async fn hero(State(ctx): State<Ctx>) -> Response {
-    sleep(HERO_DELAY_MS + ctx.0.knobs.lcp_extra_ms).await;
+async fn promo(State(ctx): State<Ctx>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        ctx.0.promo_css.clone(),
+    )
+        .into_response()
+}
+
+async fn hero() -> Response {
+    sleep(HERO_DELAY_MS).await;
     asset("image/png", HERO_PNG).await
 }
 
-fn page(html: String) -> Response {
-    ([(header::CACHE_CONTROL, "no-cache")], Html(html)).into_response()
-}
-
 async fn home(State(ctx): State<Ctx>) -> Response {
-    ctx.think().await;
-    page(ctx.render(HOME))
+    ctx.page(|c| c.render(HOME)).await
 }
 
 async fn product(State(ctx): State<Ctx>, Path(id): Path<String>) -> Response {
-    ctx.think().await;
     let index = id
         .parse::<usize>()
         .ok()
@@ -164,22 +222,21 @@ async fn product(State(ctx): State<Ctx>, Path(id): Path<String>) -> Response {
             .into_response();
     };
     let (name, price) = PRODUCTS[i - 1];
-    page(
-        ctx.render(PRODUCT)
+    ctx.page(|c| {
+        c.render(PRODUCT)
             .replace("{{ID}}", &i.to_string())
             .replace("{{NAME}}", name)
-            .replace("{{PRICE}}", price),
-    )
+            .replace("{{PRICE}}", price)
+    })
+    .await
 }
 
 async fn search(State(ctx): State<Ctx>) -> Response {
-    ctx.think().await;
-    page(ctx.render(SEARCH))
+    ctx.page(|c| c.render(SEARCH)).await
 }
 
 async fn cart(State(ctx): State<Ctx>) -> Response {
-    ctx.think().await;
-    page(ctx.render(CART))
+    ctx.page(|c| c.render(CART)).await
 }
 
 #[cfg(test)]
@@ -204,6 +261,28 @@ mod tests {
             assert!(!html.contains("{{"), "{html}");
             assert!(html.contains("http://127.0.0.1:9/widget.js"));
             assert!(html.contains(r#""inpBusyMs":150"#), "{html}");
+            assert!(!html.contains("promo.css"), "{html}");
         }
+        assert!(
+            ctx.render(HOME)
+                .contains(r#"<img id="hero" src="/static/hero.png""#)
+        );
+    }
+
+    #[test]
+    fn knobs_make_the_hero_late_and_add_a_stylesheet_of_the_given_size() {
+        let ctx = Ctx::new(
+            DemoKnobs::parse(&["lcp=400ms,blocking-css=300KB"]).unwrap(),
+            "http://127.0.0.1:9".into(),
+        );
+        let home = ctx.render(HOME);
+        assert!(
+            home.contains(r#"<img id="hero" data-src="/static/hero.png""#),
+            "{home}"
+        );
+        assert!(home.contains(r#""heroDelayMs":400"#), "{home}");
+        assert!(home.contains(r#"<link rel="stylesheet" href="/static/promo.css">"#));
+        assert_eq!(ctx.0.promo_css.len(), 307_200);
+        assert_eq!(promo_css(0), "");
     }
 }

@@ -6,7 +6,6 @@
 use super::results::{ComparisonRecord, OutcomeKind, Results};
 use super::text::{esc, numbers, one_line};
 use super::{ReportError, ReportInput, Reporter};
-use crate::metric::Metric;
 use crate::sample::{Sample, Variant};
 use std::fmt::Write;
 
@@ -88,7 +87,12 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
     for c in &comparisons {
         counts.tests += 1;
         let name = esc(&format!("{} vs {}", c.metric, c.against));
-        let message = esc(&format!("{} ({})", one_line(&c.reason), numbers(c)));
+        let why = c
+            .diagnosis
+            .as_ref()
+            .map(|d| format!("; why: {}", one_line(&d.cause)))
+            .unwrap_or_default();
+        let message = esc(&format!("{} ({}){why}", one_line(&c.reason), numbers(c)));
         let detail = esc(&detail(c));
         let _ = write!(
             out,
@@ -124,22 +128,20 @@ fn suite_body(results: &Results, page: &str, profile: &str) -> (String, Counts) 
     if comparisons.is_empty() {
         // No verdict for this group: record what was measured as passing cases.
         if let Some(g) = results.group(page, profile, &Variant::Candidate) {
-            for m in Metric::ALL {
-                if let Some(s) = g.metrics.get(&m) {
-                    counts.tests += 1;
-                    let _ = writeln!(
-                        out,
-                        "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\">\n      <system-out>{}</system-out>\n    </testcase>",
-                        esc(m.name()),
-                        esc(&format!(
-                            "n {}; median {}; p75 {}; p90 {} (not compared)",
-                            s.n,
-                            m.format(s.p50),
-                            m.format(s.p75),
-                            m.format(s.p90)
-                        ))
-                    );
-                }
+            for (&m, s) in &g.metrics {
+                counts.tests += 1;
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"{}\" classname=\"{classname}\" time=\"0\">\n      <system-out>{}</system-out>\n    </testcase>",
+                    esc(m.name()),
+                    esc(&format!(
+                        "n {}; median {}; p75 {}; p90 {} (not compared)",
+                        s.n,
+                        m.format(s.p50),
+                        m.format(s.p75),
+                        m.format(s.p90)
+                    ))
+                );
             }
         }
     }
@@ -170,6 +172,14 @@ fn detail(c: &ComparisonRecord) -> String {
     for n in &c.notes {
         s.push_str("\nnote: ");
         s.push_str(n);
+    }
+    if let Some(d) = &c.diagnosis {
+        s.push_str("\nwhy: ");
+        s.push_str(&d.cause);
+        for e in d.evidence() {
+            s.push_str("\n  ");
+            s.push_str(&e);
+        }
     }
     s
 }

@@ -5,7 +5,6 @@
 use super::results::{ComparisonRecord, OutcomeKind, Results, Status};
 use super::text::{change, p, value};
 use super::{ReportError, ReportInput, Reporter};
-use crate::metric::Metric;
 use std::fmt::Write;
 
 /// Writes the Markdown summary.
@@ -74,6 +73,7 @@ pub fn render(results: &Results) -> String {
                 sorted.sort_by_key(|c| c.outcome);
                 table(&mut out, &sorted);
                 out.push('\n');
+                diagnoses(&mut out, &sorted);
             }
             let all: Vec<&ComparisonRecord> = v.comparisons.iter().collect();
             let _ = writeln!(
@@ -111,6 +111,28 @@ pub fn render(results: &Results) -> String {
     out
 }
 
+/// Why each diagnosed row moved: the cause, then its evidence.
+fn diagnoses(out: &mut String, rows: &[&ComparisonRecord]) {
+    for c in rows {
+        let Some(d) = &c.diagnosis else { continue };
+        let _ = writeln!(
+            out,
+            "**Why {} [{}] {}:** {}\n",
+            cell(&c.page),
+            cell(&c.profile),
+            c.metric,
+            cell(&d.cause)
+        );
+        let evidence = d.evidence();
+        for e in &evidence {
+            let _ = writeln!(out, "- {}", cell(e));
+        }
+        if !evidence.is_empty() {
+            out.push('\n');
+        }
+    }
+}
+
 fn table(out: &mut String, rows: &[&ComparisonRecord]) {
     out.push_str(
         "| | page | profile | metric | vs | candidate | baseline | change | p (Holm) | reason |\n",
@@ -139,20 +161,18 @@ fn measured(out: &mut String, results: &Results) {
     out.push_str("| page | profile | variant | metric | n | median | p75 | p90 |\n");
     out.push_str("|---|---|---|---|---:|---:|---:|---:|\n");
     for g in &results.groups {
-        for m in Metric::ALL {
-            if let Some(s) = g.metrics.get(&m) {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {m} | {} | {} | {} | {} |",
-                    cell(&g.page),
-                    cell(&g.profile),
-                    cell(g.variant.as_str()),
-                    s.n,
-                    m.format(s.p50),
-                    m.format(s.p75),
-                    m.format(s.p90)
-                );
-            }
+        for (&m, s) in &g.metrics {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {m} | {} | {} | {} | {} |",
+                cell(&g.page),
+                cell(&g.profile),
+                cell(g.variant.as_str()),
+                s.n,
+                m.format(s.p50),
+                m.format(s.p75),
+                m.format(s.p90)
+            );
         }
     }
 }

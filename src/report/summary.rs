@@ -88,18 +88,17 @@ pub fn render(samples: &[Sample]) -> String {
             "  {:<16} {:>4} {:>10} {:>10} {:>10}",
             "metric", "n", "median", "p75", "p90"
         );
-        for m in Metric::ALL {
-            if let Some(s) = metrics.get(&m) {
-                let _ = writeln!(
-                    out,
-                    "  {:<16} {:>4} {:>10} {:>10} {:>10}",
-                    m.name(),
-                    s.n,
-                    m.format(s.p50),
-                    m.format(s.p75),
-                    m.format(s.p90)
-                );
-            }
+        // Built-ins in report order, then server.* by name (the map's order).
+        for (&m, s) in &metrics {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>4} {:>10} {:>10} {:>10}",
+                m.name(),
+                s.n,
+                m.format(s.p50),
+                m.format(s.p75),
+                m.format(s.p90)
+            );
         }
     }
     out

@@ -173,6 +173,12 @@ pub fn render(results: &Results, color: bool) -> String {
             for n in &c.notes {
                 let _ = writeln!(out, "  note: {}", inert(n));
             }
+            if let Some(d) = &c.diagnosis {
+                let _ = writeln!(out, "  why: {}", inert(&d.cause));
+                for e in d.evidence() {
+                    let _ = writeln!(out, "    {}", inert(&e));
+                }
+            }
         }
     }
     let sick: Vec<_> = gate

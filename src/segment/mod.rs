@@ -8,7 +8,9 @@
 mod fold;
 pub mod page;
 
-pub use page::{Fold, KeepSegments, KeepSegmentsError, PLACEHOLDER, page_key, template};
+pub use page::{
+    Fold, KeepSegments, KeepSegmentsError, PLACEHOLDER, page_key, request_key, template,
+};
 
 use serde::{Deserialize, Serialize};
 

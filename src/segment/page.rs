@@ -118,6 +118,29 @@ pub fn template(path: &str) -> String {
     key
 }
 
+/// A request's URL as samples and reports show it: the path folded like a
+/// page template (identifiers to `:id`, query and fragment dropped), with
+/// its origin in front when that is not the page's (`/img/:id.jpg`,
+/// `https://cdn.example/app.js`). Requests that differ only by an id become
+/// one key, so two builds' request lists can be compared.
+pub fn request_key(url: &str, page_url: &str) -> String {
+    let path = template(url);
+    match (origin(url), origin(page_url)) {
+        (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => path,
+        (Some(a), _) => format!("{a}{path}"),
+        _ => path,
+    }
+}
+
+/// `scheme://host:port` of an absolute URL.
+fn origin(url: &str) -> Option<&str> {
+    let url = trim(url);
+    let start = scheme_end(url)?;
+    let rest = &url[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&url[..start + end])
+}
+
 /// `str::trim`, with a quick way out for the usual URL that needs none.
 fn trim(s: &str) -> &str {
     match s.as_bytes() {
@@ -211,5 +234,27 @@ mod tests {
         assert_eq!(k("/u/es2015@mail.example"), "/u/:id");
         let err = KeepSegments::new(&["(".into()]).unwrap_err().to_string();
         assert!(err.contains("--keep-path-segment '('"), "{err}");
+    }
+
+    #[test]
+    fn request_keys_fold_ids_and_keep_foreign_origins() {
+        let page = "http://127.0.0.1:8080/product/7";
+        assert_eq!(
+            request_key("http://127.0.0.1:8080/img/12345/hero.jpg?w=2", page),
+            "/img/:id/hero.jpg"
+        );
+        assert_eq!(
+            request_key("http://127.0.0.1:8080/promo.css", page),
+            "/promo.css"
+        );
+        assert_eq!(
+            request_key("https://cdn.example/u/alice@example.com/app.js", page),
+            "https://cdn.example/u/:id/app.js"
+        );
+        // Another port is another origin.
+        assert_eq!(
+            request_key("http://127.0.0.1:9/x.js", page),
+            "http://127.0.0.1:9/x.js"
+        );
     }
 }

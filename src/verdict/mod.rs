@@ -200,7 +200,7 @@ pub fn judge_at(inputs: &Inputs<'_>, options: &VerdictOptions, test_alpha: f64) 
                 "{page} [{profile}]: candidate and reference ran on different machines, so the lab rows include the machines' difference; measure both builds in one run (--reference-url) to rule it out"
             ));
         }
-        for &metric in &options.metrics {
+        for metric in judged_metrics(options, &g.candidate, &g.reference, reference_used) {
             let x = values(&g.candidate, metric);
             let y = values(&g.reference, metric);
             let mut add = |mut c: Comparison| {
@@ -400,6 +400,36 @@ fn unhealthy_reason(cand: &PageHealth, refh: Option<&PageHealth>, min: usize) ->
         parts.push(describe(r));
     }
     format!("too few valid visits, need {min}: {}", parts.join("; "))
+}
+
+/// The metrics of one page: the options' list, then (with
+/// `server_metrics` and reference visits) every `server.*` metric that
+/// visits of both builds measured, by name.
+fn judged_metrics(
+    options: &VerdictOptions,
+    candidate: &[&Sample],
+    reference: &[&Sample],
+    reference_used: bool,
+) -> Vec<Metric> {
+    let mut out = options.metrics.clone();
+    if !(options.server_metrics && reference_used) {
+        return out;
+    }
+    let server = |visits: &[&Sample]| -> std::collections::BTreeSet<Metric> {
+        visits
+            .iter()
+            .filter(|s| s.ok)
+            .flat_map(|s| s.metrics.keys().copied())
+            .filter(|m| matches!(m, Metric::Server(_)))
+            .collect()
+    };
+    let both = server(reference);
+    out.extend(
+        server(candidate)
+            .into_iter()
+            .filter(|m| both.contains(m) && !options.metrics.contains(m)),
+    );
+    out
 }
 
 #[cfg(test)]

@@ -17,6 +17,11 @@ pub struct VerdictOptions {
     pub field_tolerance: f64,
     /// Metrics to judge (default [`Metric::GATED`]).
     pub metrics: Vec<Metric>,
+    /// Also judge every `server.*` metric (a named Server-Timing entry of
+    /// the navigation) that both builds' visits of a page measured, against
+    /// the reference visits (default true; `compare --metrics` turns it off
+    /// unless it lists them).
+    pub server_metrics: bool,
 }
 
 impl Default for VerdictOptions {
@@ -27,6 +32,7 @@ impl Default for VerdictOptions {
             min_valid: 8,
             field_tolerance: 0.10,
             metrics: Metric::GATED.to_vec(),
+            server_metrics: true,
         }
     }
 }
@@ -92,9 +98,7 @@ pub fn parse_threshold(text: &str) -> Result<(Metric, PracticalThreshold), Optio
     let (name, amount) = text
         .split_once('=')
         .ok_or_else(|| err("missing '='".into()))?;
-    let metric: Metric = name
-        .parse()
-        .map_err(|e: crate::metric::UnknownMetric| err(e.to_string()))?;
+    let metric = Metric::parse_lab(name).map_err(|e| err(e.to_string()))?;
     let amount = amount.trim().to_ascii_lowercase();
     let number = |s: &str| -> Result<f64, OptionsError> {
         let v: f64 = s

@@ -538,3 +538,36 @@ fn reference_visits_without_tiers_cannot_be_projected_and_say_so() {
             .all(|c| c.against != Against::ProjectedField)
     );
 }
+
+#[test]
+fn server_timing_metrics_both_builds_measured_are_judged_like_any_other() {
+    let db = Metric::parse_lab("server.db").unwrap();
+    let only_candidate = Metric::parse_lab("server.cache").unwrap();
+    let with = |mut v: Vec<Sample>, ms: f64, extra: bool| {
+        for (i, s) in v.iter_mut().enumerate() {
+            s.metrics.insert(db, ms + i as f64);
+            if extra {
+                s.metrics.insert(only_candidate, 1.0);
+            }
+        }
+        v
+    };
+    let cand = with(visits("home", "candidate", 12, 2500.0, 1500.0), 300.0, true);
+    let refs = with(
+        visits("home", "reference", 12, 2500.0, 1500.0),
+        100.0,
+        false,
+    );
+    let g = vs_reference(&cand, &refs, &opts());
+    let row = find(&g, db, Against::Reference);
+    assert_eq!(row.outcome, Outcome::Regressed, "{row:#?}");
+    assert_eq!(row.estimate, Some(200.0));
+    assert_eq!(g.family_size, 3, "lcp, fcp and server.db");
+    assert!(g.comparisons.iter().all(|c| c.metric != only_candidate));
+    let off = VerdictOptions {
+        server_metrics: false,
+        ..opts()
+    };
+    let g = vs_reference(&cand, &refs, &off);
+    assert!(g.comparisons.iter().all(|c| c.metric != db), "{g:#?}");
+}

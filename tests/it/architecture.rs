@@ -19,6 +19,7 @@ const LAYERS: &[&str] = &[
     "collect",
     "browser",
     "verdict",
+    "diagnose",
     "projection",
     "scenario",
     "throttle",

@@ -273,15 +273,22 @@ async fn the_demo_shop_produces_every_metric_and_its_knobs_slow_it_down() {
         };
         let (home, product, search) = visit(&fast.base_url()).await;
         let (slow_home, slow_product, _) = visit(&slow.base_url()).await;
-        assert_eq!(
-            seen.len(),
-            Metric::ALL.len(),
+        assert!(
+            Metric::ALL.iter().all(|m| seen.contains(m)),
             "missing: {:?}",
             Metric::ALL
                 .iter()
                 .filter(|m| !seen.contains(m))
                 .collect::<Vec<_>>()
         );
+        // The shop's Server-Timing phases are metrics too.
+        let server: Vec<&str> = seen
+            .iter()
+            .filter(|m| m.index().is_none())
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(server, ["server.db", "server.render"]);
+        assert_eq!(metric(&home, Metric::parse_lab("server.db").unwrap()), 5.0);
         assert_eq!(
             home.details["lcp"]["element"], "#hero",
             "{:#}",
@@ -323,6 +330,15 @@ async fn the_demo_shop_produces_every_metric_and_its_knobs_slow_it_down() {
         );
         let d_inp = metric(&slow_product, Metric::Inp) - metric(&product, Metric::Inp);
         assert!(d_inp > 150.0, "inp +{d_inp}");
+        // The late hero's request starts later: its resource load delay, not its duration.
+        let part = |c: &Collected, p: &str| c.details["lcp"]["parts"][p].as_f64().unwrap();
+        let d_delay = part(&slow_home, "resource_load_delay") - part(&home, "resource_load_delay");
+        assert!(
+            d_delay > 200.0,
+            "{:#} vs {:#}",
+            slow_home.details["lcp"],
+            home.details["lcp"]
+        );
         let d_cls = metric(&slow_home, Metric::Cls) - metric(&home, Metric::Cls);
         assert!((d_cls - 0.1).abs() < 0.02, "cls +{d_cls}");
         eprintln!(

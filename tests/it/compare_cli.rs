@@ -45,6 +45,7 @@ fn a_slower_lcp_fails_with_exit_1_and_a_table() {
     home  default  inp     reference  80 ms      80 ms     +0 ms (+0.0 %)     1.0000   no change
 
     REGRESSED home [default] lcp: +500 ms (+20.0 %) slower than reference (90 % CI +403 ms … +597 ms), over the 250 ms threshold; adjusted p <0.0001
+      why: LCP +500 ms: no single cause stands out (the visits carry no LCP sub-parts, Server-Timing entries or request list to compare)
 
     FAIL: 1 regressed, 9 no change (exit 1)
     ");

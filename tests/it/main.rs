@@ -11,6 +11,7 @@ mod calibrate_cli;
 mod cleanup;
 mod collector;
 mod compare_cli;
+mod diagnosis;
 mod faults;
 mod field_projection;
 mod fuzz;
@@ -33,6 +34,9 @@ mod support;
 mod throttle_browser;
 mod throttle_proxy;
 
+// The pages with planted causes of examples/diagnosis, shared with the example.
+#[path = "../../examples/diagnosis/causes.rs"]
+mod causes;
 // The simulated field of examples/field_projection, shared with the example.
 #[path = "../../examples/field_projection/population.rs"]
 mod population;

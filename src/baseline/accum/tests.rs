@@ -24,7 +24,7 @@ mod landing {
     #[test]
     fn metric_discriminants_index_the_metric_arrays() {
         for (i, m) in Metric::ALL.into_iter().enumerate() {
-            assert_eq!(m as usize, i, "{m}");
+            assert_eq!(m.index(), Some(i), "{m}");
         }
     }
 

@@ -123,6 +123,20 @@ fn verdict(out: &mut String, r: &Results) {
         } else {
             format!("<br/><small>{}</small>", esc(&c.notes.join("; ")))
         };
+        let notes = match &c.diagnosis {
+            Some(d) => {
+                let items: String = d
+                    .evidence()
+                    .iter()
+                    .map(|e| format!("<br/><small>{}</small>", esc(e)))
+                    .collect();
+                format!(
+                    "{notes}<div class=\"why\">why: {}{items}</div>",
+                    esc(&d.cause)
+                )
+            }
+            None => notes,
+        };
         let _ = writeln!(
             out,
             "<tr class=\"outcome-{k}\" data-outcome=\"{k}\"><td class=\"outcome\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"reason\">{}{notes}</td></tr>",

@@ -2,6 +2,7 @@
 //! comparison, copied from `verdict`'s types into report-owned ones so the
 //! file format changes only with [`super::RESULTS_SCHEMA`].
 
+use crate::diagnose::{Diagnosis, Row, diagnose};
 use crate::metric::Metric;
 use crate::sample::Variant;
 use crate::stats::Interval;
@@ -177,6 +178,10 @@ pub struct ComparisonRecord {
     /// Projected-field rows: today's and the projected real-user distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projection: Option<ProjectionRecord>,
+    /// REGRESSED and warning rows measured against reference visits: what
+    /// moved and the most likely cause (`diagnose`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
 }
 
 /// The projected field distribution of a `projected_field` row (see
@@ -319,6 +324,7 @@ impl From<&Comparison> for ComparisonRecord {
             threshold: c.threshold.and_then(finite),
             notes: c.notes.clone(),
             projection: c.projection.as_ref().map(ProjectionRecord::from),
+            diagnosis: None,
         }
     }
 }
@@ -355,6 +361,39 @@ impl From<&GateResult> for Verdict {
     }
 }
 
+/// The diagnosis of a REGRESSED or warning row that compared lab visits of
+/// both builds; `None` for any other row.
+fn diagnosis_of<'s>(
+    c: &ComparisonRecord,
+    candidate: &[&'s crate::sample::Sample],
+    reference: &[&'s crate::sample::Sample],
+) -> Option<Diagnosis> {
+    let judged = matches!(c.outcome, OutcomeKind::Regressed | OutcomeKind::Warning);
+    if !judged || c.against == Against::Field {
+        return None;
+    }
+    let of = |visits: &[&'s crate::sample::Sample]| {
+        visits
+            .iter()
+            .copied()
+            .filter(|s| s.page == c.page && s.profile == c.profile)
+            .collect::<Vec<_>>()
+    };
+    let (candidate, reference) = (of(candidate), of(reference));
+    if reference.is_empty() {
+        return None;
+    }
+    Some(diagnose(Row {
+        metric: c.metric,
+        shift: match c.against {
+            Against::Reference => c.estimate,
+            _ => None,
+        },
+        candidate: &candidate,
+        reference: &reference,
+    }))
+}
+
 impl Verdict {
     /// The verdict of a run whose samples are `samples`: a pass with visits
     /// lost to the infrastructure (browser, driver or site gone, the
@@ -363,6 +402,7 @@ impl Verdict {
     /// says.
     pub fn with_samples(g: &GateResult, samples: &[crate::sample::Sample]) -> Verdict {
         let mut v = Verdict::from(g);
+        v.diagnose(samples, &[]);
         let lost = samples
             .iter()
             .filter(|s| s.infrastructure_failure())
@@ -375,6 +415,32 @@ impl Verdict {
             ));
         }
         v
+    }
+
+    /// Says why every REGRESSED or warning row moved (`diagnose`): the
+    /// candidate visits of `samples` against `reference` (a separate
+    /// reference file, all of its visits) or, when that is empty, against
+    /// the reference visits in `samples`.
+    pub fn diagnose(
+        &mut self,
+        samples: &[crate::sample::Sample],
+        reference: &[crate::sample::Sample],
+    ) {
+        let candidate: Vec<_> = samples
+            .iter()
+            .filter(|s| s.variant == Variant::Candidate)
+            .collect();
+        let reference: Vec<_> = if reference.is_empty() {
+            samples
+                .iter()
+                .filter(|s| s.variant == Variant::Reference)
+                .collect()
+        } else {
+            reference.iter().collect()
+        };
+        for c in &mut self.comparisons {
+            c.diagnosis = diagnosis_of(c, &candidate, &reference);
+        }
     }
 
     /// How many comparisons ended in `outcome`.
