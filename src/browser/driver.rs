@@ -127,19 +127,19 @@ impl ChromeDriver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Whether chromedriver still runs and listens (false once it exited
-    /// or was killed). The port is tried too: a killed process closes its
-    /// sockets a moment before it can be reaped, and a visit that failed in
-    /// that moment must not find the driver "alive" and fail again.
+    /// Whether chromedriver still runs and answers (false once it exited or
+    /// was killed). It must answer `/status`: a killed process is not reaped
+    /// at once, and a visit that failed in that moment must not find the
+    /// driver "alive" and fail again on the dead endpoint.
     pub async fn alive(&mut self) -> bool {
         if !matches!(self.child.try_wait(), Ok(None)) {
             return false;
         }
-        let connect = tokio::net::TcpStream::connect(("127.0.0.1", self.port));
-        matches!(
-            tokio::time::timeout(Duration::from_secs(2), connect).await,
-            Ok(Ok(_))
-        )
+        // An HTTP answer, not just a connection: the kernel completes a TCP
+        // handshake on a listening socket whose process is being killed.
+        tokio::time::timeout(Duration::from_secs(2), status_ok(self.port))
+            .await
+            .unwrap_or(false)
     }
 
     /// Stops chromedriver and every process still in its group (browsers
@@ -165,6 +165,20 @@ impl Drop for ChromeDriver {
             let _ = guard.wait();
         }
     }
+}
+
+/// Whether chromedriver on `port` answers `GET /status` with 200.
+async fn status_ok(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    let request = "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 /// SIGKILL to every process in group `group` (chromedriver's).

@@ -215,7 +215,18 @@ impl Browser {
         args.extend(spec.extra_args.iter().cloned());
         args.extend(self.user_args.iter().cloned());
 
-        let mut chrome_options = json!({ "args": args });
+        let mut chrome_options = json!({
+            "args": args,
+            // The first tab stays blank. Left to itself, Chromium navigates it
+            // to its new tab page about a second after start, and chromedriver
+            // holds every command until that load ends: ~1.2 s per session,
+            // and past a short page-load timeout on a busy machine.
+            // (4 = open `startup_urls`; chromedriver passes no URL argument.)
+            "prefs": {
+                "session.restore_on_startup": 4,
+                "session.startup_urls": ["about:blank"],
+            },
+        });
         if let Some(bin) = &self.binary {
             chrome_options["binary"] = json!(bin.display().to_string());
         }

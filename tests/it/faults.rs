@@ -245,7 +245,10 @@ async fn a_killed_chromedriver_is_replaced_and_later_visits_succeed() {
     // The visit the dead driver took was retried; every run has a valid visit.
     let samples = samples(tmp.path());
     assert_eq!(samples.len(), 4, "{samples:#?}\n{err}");
-    assert!(samples.iter().all(|s| s["ok"] == true), "{samples:#?}");
+    assert!(
+        samples.iter().all(|s| s["ok"] == true),
+        "{samples:#?}\n{err}"
+    );
     assert_eq!(out.status.code(), Some(0), "{err}");
     // The browser the killed chromedriver had started did not outlive the run.
     assert_nothing_left(tmp.path(), &first);
@@ -388,7 +391,10 @@ async fn a_killed_browser_gets_a_new_session_and_its_visit_is_retried() {
     let err = stderr(&out);
     let samples = samples(tmp.path());
     assert_eq!(samples.len(), 3, "{samples:#?}\n{err}");
-    assert!(samples.iter().all(|s| s["ok"] == true), "{samples:#?}");
+    assert!(
+        samples.iter().all(|s| s["ok"] == true),
+        "{samples:#?}\n{err}"
+    );
     assert!(samples.iter().any(|s| s["attempts"] == 2), "{samples:#?}");
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert_nothing_left(tmp.path(), &[]);
