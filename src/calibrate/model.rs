@@ -3,6 +3,7 @@
 
 use crate::metric::Metric;
 use crate::projection::TierLayout;
+use crate::scenario::Isolation;
 use crate::segment::SegmentKey;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -34,6 +35,10 @@ pub struct CalibrationFile {
     pub baseline: String,
     /// The production build that was fitted (`--base-url`).
     pub base_url: String,
+    /// How the fitting visits were isolated. Absent in files written before
+    /// rumcheck had browser contexts: those fitted a browser per visit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<Isolation>,
     /// One entry per scenario page × profile.
     pub entries: Vec<CalibratedPage>,
 }
@@ -132,8 +137,9 @@ impl CalibrationFile {
         p
     }
 
-    /// Reasons this calibration may not hold on the current host and browser.
-    pub fn mismatch(&self, browser: &str) -> Vec<String> {
+    /// Reasons this calibration may not hold on the current host and
+    /// browser, for visits isolated as `isolation`.
+    pub fn mismatch(&self, browser: &str, isolation: Isolation) -> Vec<String> {
         let here = HostFigures::detect();
         let mut out = Vec::new();
         let major = |v: &str| {
@@ -147,6 +153,17 @@ impl CalibrationFile {
             out.push(format!(
                 "calibrated with {} but running {browser}: run `rumcheck calibrate` again",
                 self.browser
+            ));
+        }
+        let fitted = self.isolation.unwrap_or(Isolation::Browser);
+        if fitted != isolation {
+            // Measured: paint timings of a cold browser process differ by a
+            // few ms to ~20 ms under load (docs/isolation-equivalence.md).
+            out.push(format!(
+                "calibrated with isolation = \"{}\" but this run uses \"{}\": paint timings may shift by a few ms; set isolation = \"{}\" in the scenario or run `rumcheck calibrate` again",
+                fitted.as_str(),
+                isolation.as_str(),
+                fitted.as_str()
             ));
         }
         if here.cores != self.host.cores || here.os != self.host.os {
@@ -291,4 +308,48 @@ pub enum CalibrationError {
         /// What is wrong.
         message: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(isolation: Option<Isolation>) -> CalibrationFile {
+        CalibrationFile {
+            schema: CALIBRATION_SCHEMA,
+            created_at: String::new(),
+            rumcheck_version: String::new(),
+            browser: "Chromium 156.0.1".into(),
+            host: HostFigures::detect(),
+            baseline: String::new(),
+            base_url: String::new(),
+            isolation,
+            entries: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn another_isolation_mode_is_a_note_and_old_files_count_as_browser() {
+        let browser = "Chromium 156.0.2";
+        let context = file(Some(Isolation::Context));
+        assert!(context.mismatch(browser, Isolation::Context).is_empty());
+        let notes = context.mismatch(browser, Isolation::Browser);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with(
+                "calibrated with isolation = \"context\" but this run uses \"browser\""
+            ),
+            "{notes:?}"
+        );
+        // Written before isolation was recorded: a browser per visit.
+        let old = file(None);
+        assert!(old.mismatch(browser, Isolation::Browser).is_empty());
+        assert_eq!(old.mismatch(browser, Isolation::Context).len(), 1);
+        // The mode round-trips through the file; an old file has no field.
+        let text = serde_json::to_string(&context).unwrap();
+        assert!(text.contains("\"isolation\":\"context\""), "{text}");
+        let back: CalibrationFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.isolation, Some(Isolation::Context));
+        assert!(!serde_json::to_string(&old).unwrap().contains("isolation"));
+    }
 }

@@ -146,6 +146,7 @@ pub async fn calibrate(
         host,
         baseline: opts.baseline_name.clone(),
         base_url: base_url.to_string(),
+        isolation: Some(scenario.scenario.isolation),
         entries,
     })
 }

@@ -86,14 +86,16 @@ pub fn calibrated_layouts(
         .collect()
 }
 
-/// Warnings when a calibration was made on another host or browser.
+/// Warnings when a calibration was made on another host or browser, or
+/// with visits isolated otherwise.
 pub(super) fn calibration_notes(
     calibrations: &BTreeMap<String, CalibrationFile>,
     browser: &str,
+    isolation: crate::scenario::Isolation,
 ) -> Vec<String> {
     let mut notes: Vec<String> = calibrations
         .values()
-        .flat_map(|f| f.mismatch(browser))
+        .flat_map(|f| f.mismatch(browser, isolation))
         .collect();
     notes.sort();
     notes.dedup();

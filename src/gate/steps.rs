@@ -181,7 +181,11 @@ impl Gate {
             samples.extend(batch.samples);
             done = slot.target;
             if notes.is_empty() {
-                notes = calibration_notes(&prepared.calibrations, runner.browser_version());
+                notes = calibration_notes(
+                    &prepared.calibrations,
+                    runner.browser_version(),
+                    self.scenario.scenario.isolation,
+                );
             }
             if batch.interrupted {
                 // What was measured still reaches the reports, marked

@@ -1,6 +1,6 @@
 //! The scenario file model (TOML). See `scenarios/` for examples.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A scenario: which pages to visit, how, and how often.
 #[derive(Debug, Clone, Deserialize)]
@@ -97,7 +97,7 @@ pub enum Cache {
 }
 
 /// How one visit is isolated from the others.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// A fresh off-the-record browser context per visit (own cookies,

@@ -123,6 +123,7 @@ fn a_broken_or_foreign_calibration_file_is_exit_2_with_its_name() {
         host: rumcheck::calibrate::HostFigures::detect(),
         baseline: String::new(),
         base_url: String::new(),
+        isolation: None,
         entries: vec![rumcheck::calibrate::CalibratedPage {
             profile: "phone".into(),
             page: "home".into(),
