@@ -23,31 +23,15 @@ impl Session {
     /// Opens a fresh browser context with a blank page tab at `viewport`,
     /// its traffic (loopback included) sent through `proxy`
     /// (`http://HOST:PORT`) when given, and points WebDriver
-    /// and the page-level CDP commands at that tab. A context still open
-    /// from an earlier visit is closed first.
+    /// and the page-level CDP commands at that tab. The context of the
+    /// previous visit is disposed in the same round trip.
     pub async fn open_context(
         &self,
         proxy: Option<&str>,
         viewport: (u32, u32),
     ) -> Result<(), BrowserError> {
-        if self.context.lock().map(|c| c.is_some()).unwrap_or(false) {
-            self.close_context().await?;
-        }
-        if self
-            .base_window
-            .lock()
-            .map(|b| b.is_none())
-            .unwrap_or(false)
-        {
-            let base = self
-                .client
-                .window()
-                .await
-                .map_err(|e| BrowserError::command("reading the session's first tab", e))?;
-            if let Ok(mut b) = self.base_window.lock() {
-                *b = Some(base);
-            }
-        }
+        // The previous visit's context goes while this one is made.
+        let previous = self.context.lock().ok().and_then(|mut c| c.take());
         let mut devtools = self.devtools.lock().await;
         if devtools.is_none() {
             let caps = self.client.capabilities().cloned().unwrap_or_default();
@@ -65,7 +49,18 @@ impl Session {
             params["proxyServer"] = json!(proxy);
             params["proxyBypassList"] = json!("<-loopback>");
         }
-        let created = devtools.call("Target.createBrowserContext", params).await?;
+        let mut commands = vec![("Target.createBrowserContext", params)];
+        if let Some(previous) = &previous {
+            commands.push((
+                "Target.disposeBrowserContext",
+                json!({ "browserContextId": previous.id }),
+            ));
+        }
+        let mut answers = devtools.calls(commands).await.into_iter();
+        let created = answers.next().unwrap_or(Ok(Value::Null))?;
+        if let Some(disposed) = answers.next() {
+            disposed?;
+        }
         let id = string(&created, "browserContextId")?;
         if let Ok(mut c) = self.context.lock() {
             *c = Some(OpenContext { id: id.clone() });
@@ -94,31 +89,13 @@ impl Session {
         self.set_viewport(viewport.0, viewport.1, 1.0, false).await
     }
 
-    /// Closes the open context (its tabs, cookies, cache and sockets go with
-    /// it) and points WebDriver back at the session's first tab.
-    pub async fn close_context(&self) -> Result<(), BrowserError> {
-        let Some(open) = self.context.lock().ok().and_then(|mut c| c.take()) else {
-            return Ok(());
-        };
+    /// Ends the visit's context without waiting for the browser: it is
+    /// disposed (its tabs, cookies, cache and sockets with it) together with
+    /// the making of the next one, or with the browser. Its page stays
+    /// hidden behind the cover until then.
+    pub fn leave_context(&self) {
         if let Ok(mut c) = self.cover.lock() {
             *c = None;
-        }
-        let base = self.base_window.lock().ok().and_then(|b| b.clone());
-        if let Some(base) = base {
-            self.client.switch_to_window(base).await.map_err(|e| {
-                BrowserError::command("switching back to the session's first tab", e)
-            })?;
-        }
-        let mut devtools = self.devtools.lock().await;
-        match devtools.as_mut() {
-            Some(d) => d
-                .call(
-                    "Target.disposeBrowserContext",
-                    json!({ "browserContextId": open.id }),
-                )
-                .await
-                .map(|_| ()),
-            None => Ok(()),
         }
     }
 

@@ -60,47 +60,92 @@ impl DevTools {
         Ok(Some(DevTools { socket, next_id: 1 }))
     }
 
-    /// Sends `method` and returns its result.
+    /// Sends one browser-level command and waits for its answer.
     pub(super) async fn call(
         &mut self,
         method: &str,
         params: Value,
     ) -> Result<Value, BrowserError> {
-        let fail = |reason: String| BrowserError::DevTools {
+        let mut answers = self.calls(vec![(method, params)]).await;
+        answers.pop().unwrap_or_else(|| {
+            Err(BrowserError::DevTools {
+                what: method.to_string(),
+                reason: "no answer".into(),
+            })
+        })
+    }
+
+    /// Sends several commands at once and waits for every answer: the
+    /// browser works on them together, one round trip instead of several.
+    /// Answers come back in the order of `commands`.
+    pub(super) async fn calls(
+        &mut self,
+        commands: Vec<(&str, Value)>,
+    ) -> Vec<Result<Value, BrowserError>> {
+        let fail = |method: &str, reason: String| BrowserError::DevTools {
             what: method.to_string(),
             reason,
         };
-        let id = self.next_id;
-        self.next_id += 1;
-        let request = json!({ "id": id, "method": method, "params": params });
+        let first = self.next_id;
+        self.next_id += commands.len() as u64;
+        let mut answers: Vec<Option<Result<Value, BrowserError>>> =
+            commands.iter().map(|_| None).collect();
         let exchange = async {
-            self.socket
-                .send(Message::text(request.to_string()))
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            while let Some(message) = self.socket.next().await {
-                let message = message.map_err(|e| fail(e.to_string()))?;
-                let Message::Text(text) = message else {
+            for (i, (method, params)) in commands.iter().enumerate() {
+                let request = json!({ "id": first + i as u64, "method": method, "params": params });
+                self.socket
+                    .send(Message::text(request.to_string()))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            let mut pending = commands.len();
+            while pending > 0 {
+                let Some(message) = self.socket.next().await else {
+                    return Err("the browser closed its DevTools connection".to_string());
+                };
+                let Message::Text(text) = message.map_err(|e| e.to_string())? else {
                     continue;
                 };
                 let Ok(answer) = serde_json::from_str::<Value>(&text) else {
                     continue;
                 };
-                if answer["id"].as_u64() != Some(id) {
+                // Events and answers to other commands have no matching id.
+                let Some(i) = answer["id"]
+                    .as_u64()
+                    .and_then(|id| id.checked_sub(first))
+                    .and_then(|i| usize::try_from(i).ok())
+                    .filter(|&i| i < commands.len() && answers[i].is_none())
+                else {
                     continue;
-                }
-                if let Some(error) = answer.get("error") {
-                    return Err(fail(
+                };
+                answers[i] = Some(match answer.get("error") {
+                    Some(error) => Err(fail(
+                        commands[i].0,
                         error["message"].as_str().unwrap_or("error").to_string(),
-                    ));
-                }
-                return Ok(answer["result"].clone());
+                    )),
+                    None => Ok(answer["result"].clone()),
+                });
+                pending -= 1;
             }
-            Err(fail("the browser closed its DevTools connection".into()))
+            Ok(())
         };
-        tokio::time::timeout(COMMAND_WITHIN, exchange)
-            .await
-            .map_err(|_| fail("no answer within 10 s".into()))?
+        let trouble = match tokio::time::timeout(COMMAND_WITHIN, exchange).await {
+            Ok(Ok(())) => None,
+            Ok(Err(reason)) => Some(reason),
+            Err(_) => Some("no answer within 10 s".to_string()),
+        };
+        answers
+            .into_iter()
+            .zip(&commands)
+            .map(|(answer, (method, _))| {
+                answer.unwrap_or_else(|| {
+                    Err(fail(
+                        method,
+                        trouble.clone().unwrap_or_else(|| "no answer".into()),
+                    ))
+                })
+            })
+            .collect()
     }
 }
 

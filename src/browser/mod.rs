@@ -263,7 +263,6 @@ impl Browser {
             client,
             profile,
             node,
-            base_window: std::sync::Mutex::new(None),
             devtools: tokio::sync::Mutex::new(None),
             context: std::sync::Mutex::new(None),
             cover: std::sync::Mutex::new(None),
@@ -317,9 +316,6 @@ pub struct Session {
     client: Client,
     profile: Option<tempfile::TempDir>,
     node: String,
-    /// The tab the session started with; WebDriver returns to it when a
-    /// visit's browser context closes.
-    base_window: std::sync::Mutex<Option<fantoccini::wd::WindowHandle>>,
     /// The browser-level DevTools connection, opened with the first context.
     devtools: tokio::sync::Mutex<Option<devtools::DevTools>>,
     /// The browser context of the visit in progress (`isolation = "context"`).

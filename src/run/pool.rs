@@ -1,8 +1,8 @@
 //! Long-lived browser sessions for `isolation = "context"`: a worker takes
 //! an idle session (or starts one), runs one visit in a fresh browser
 //! context inside it, and gives it back. A session is retired after the
-//! scenario's `recycle_after` visits, when its browser's memory has doubled
-//! since its first visit, or when a visit left it in doubt (a watchdog kill,
+//! scenario's `recycle_after` visits, when its browser's memory (read every
+//! ten visits) has doubled since its first visit, or when a visit left it in doubt (a watchdog kill,
 //! a WebDriver error): the next visit then starts a fresh browser.
 
 use crate::browser::Session;
@@ -10,6 +10,9 @@ use std::sync::Mutex;
 
 /// Memory growth that retires a browser: twice its size after its first visit.
 const MEMORY_GROWTH: f64 = 2.0;
+
+/// Visits between two readings of a browser's memory.
+const MEMORY_EVERY: u32 = 10;
 
 /// One long-lived session and what it has served.
 pub(super) struct Pooled {
@@ -52,7 +55,12 @@ impl Pool {
     /// when it has served `recycle_after` visits or its memory has doubled.
     pub async fn give_back(&self, mut pooled: Pooled, recycle_after: u32) {
         pooled.visits += 1;
-        let memory = pooled.session.memory_bytes();
+        // Reading the memory walks /proc (~50-100 ms): not after every visit.
+        let memory = if pooled.visits == 1 || pooled.visits % MEMORY_EVERY == 0 {
+            pooled.session.memory_bytes()
+        } else {
+            None
+        };
         if pooled.first_memory.is_none() {
             pooled.first_memory = memory;
         }

@@ -232,7 +232,8 @@ pub async fn attempt(
         Isolation::Browser => {
             let _ = pooled.session.close().await;
         }
-        Isolation::Context if reusable && pooled.session.close_context().await.is_ok() => {
+        Isolation::Context if reusable => {
+            pooled.session.leave_context();
             pool.give_back(pooled, ctx.scenario.scenario.recycle_after)
                 .await;
         }
@@ -496,9 +497,14 @@ impl Visit<'_, '_> {
             let fin = Instant::now();
             self.phase
                 .enter(format!("reading the metrics of {} back", leg.url));
-            let collected = collect::finalize(session)
-                .await
-                .map_err(|e| (i, e.into()))?;
+            // The last page of the job is not navigated again (its context
+            // or browser goes next): it stays hidden, two round trips fewer.
+            let collected = if i + 1 == legs.len() {
+                collect::finalize_last(session).await
+            } else {
+                collect::finalize(session).await
+            }
+            .map_err(|e| (i, e.into()))?;
             samples.push(Sample {
                 ok: true,
                 metrics: collected.metrics,
