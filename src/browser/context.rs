@@ -49,18 +49,20 @@ impl Session {
             params["proxyServer"] = json!(proxy);
             params["proxyBypassList"] = json!("<-loopback>");
         }
-        let mut commands = vec![("Target.createBrowserContext", params)];
-        if let Some(previous) = &previous {
-            commands.push((
-                "Target.disposeBrowserContext",
-                json!({ "browserContextId": previous.id }),
-            ));
-        }
-        let mut answers = devtools.calls(commands).await.into_iter();
-        let created = answers.next().unwrap_or(Ok(Value::Null))?;
-        if let Some(disposed) = answers.next() {
-            disposed?;
-        }
+        // The previous visit's context is disposed while this one is made;
+        // its answer is awaited before the visit starts.
+        let disposing = match &previous {
+            Some(previous) => Some(
+                devtools
+                    .send(
+                        "Target.disposeBrowserContext",
+                        json!({ "browserContextId": previous.id }),
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
+        let created = devtools.call("Target.createBrowserContext", params).await?;
         let id = string(&created, "browserContextId")?;
         if let Ok(mut c) = self.context.lock() {
             *c = Some(OpenContext { id: id.clone() });
@@ -85,6 +87,9 @@ impl Session {
         let cover = string(&cover?, "targetId")?;
         if let Ok(mut c) = self.cover.lock() {
             *c = Some(cover);
+        }
+        if let Some(id) = disposing {
+            devtools.answer(id, "Target.disposeBrowserContext").await?;
         }
         self.set_viewport(viewport.0, viewport.1, 1.0, false).await
     }

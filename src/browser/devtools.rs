@@ -10,6 +10,7 @@
 use super::BrowserError;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -24,6 +25,8 @@ const COMMAND_WITHIN: Duration = Duration::from_secs(10);
 pub(super) struct DevTools {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
+    /// Answers that arrived while another was awaited, by command id.
+    early: HashMap<u64, Result<Value, String>>,
 }
 
 impl DevTools {
@@ -57,7 +60,11 @@ impl DevTools {
             what: format!("connecting to {url}"),
             reason: e.to_string(),
         })?;
-        Ok(Some(DevTools { socket, next_id: 1 }))
+        Ok(Some(DevTools {
+            socket,
+            next_id: 1,
+            early: HashMap::new(),
+        }))
     }
 
     /// Sends one browser-level command and waits for its answer.
@@ -66,91 +73,72 @@ impl DevTools {
         method: &str,
         params: Value,
     ) -> Result<Value, BrowserError> {
-        let mut answers = self.calls(vec![(method, params)]).await;
-        answers.pop().unwrap_or_else(|| {
-            Err(BrowserError::DevTools {
-                what: method.to_string(),
-                reason: "no answer".into(),
-            })
-        })
+        let id = self.send(method, params).await?;
+        self.answer(id, method).await
     }
 
-    /// Sends several commands at once and waits for every answer: the
-    /// browser works on them together, one round trip instead of several.
-    /// Answers come back in the order of `commands`.
-    pub(super) async fn calls(
-        &mut self,
-        commands: Vec<(&str, Value)>,
-    ) -> Vec<Result<Value, BrowserError>> {
-        let fail = |method: &str, reason: String| BrowserError::DevTools {
-            what: method.to_string(),
-            reason,
-        };
-        let first = self.next_id;
-        self.next_id += commands.len() as u64;
-        let mut answers: Vec<Option<Result<Value, BrowserError>>> =
-            commands.iter().map(|_| None).collect();
+    /// Sends a command without waiting: the browser works on it while
+    /// others are sent; [`DevTools::answer`] collects its result later.
+    pub(super) async fn send(&mut self, method: &str, params: Value) -> Result<u64, BrowserError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let request = json!({ "id": id, "method": method, "params": params });
+        let sent = tokio::time::timeout(
+            COMMAND_WITHIN,
+            self.socket.send(Message::text(request.to_string())),
+        )
+        .await;
+        match sent {
+            Ok(Ok(())) => Ok(id),
+            Ok(Err(e)) => Err(fail(method, e.to_string())),
+            Err(_) => Err(fail(method, "could not send within 10 s".into())),
+        }
+    }
+
+    /// The answer to command `id` (sent as `method`). Answers to other
+    /// commands that arrive first are kept for their own `answer` call.
+    pub(super) async fn answer(&mut self, id: u64, method: &str) -> Result<Value, BrowserError> {
         let exchange = async {
-            for (i, (method, params)) in commands.iter().enumerate() {
-                let request = json!({ "id": first + i as u64, "method": method, "params": params });
-                self.socket
-                    .send(Message::text(request.to_string()))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            let mut pending = commands.len();
-            while pending > 0 {
+            loop {
+                if let Some(answer) = self.early.remove(&id) {
+                    return answer;
+                }
                 let Some(message) = self.socket.next().await else {
                     return Err("the browser closed its DevTools connection".to_string());
                 };
                 let Message::Text(text) = message.map_err(|e| e.to_string())? else {
                     continue;
                 };
+                // Events carry no id.
                 let Ok(answer) = serde_json::from_str::<Value>(&text) else {
                     continue;
                 };
-                // Events and answers to other commands have no matching id.
-                let Some(i) = answer["id"]
-                    .as_u64()
-                    .and_then(|id| id.checked_sub(first))
-                    .and_then(|i| usize::try_from(i).ok())
-                    .filter(|&i| i < commands.len() && answers[i].is_none())
-                else {
+                let Some(from) = answer["id"].as_u64() else {
                     continue;
                 };
-                answers[i] = Some(match answer.get("error") {
-                    Some(error) => Err(fail(
-                        commands[i].0,
-                        error["message"].as_str().unwrap_or("error").to_string(),
-                    )),
+                let result = match answer.get("error") {
+                    Some(error) => Err(error["message"].as_str().unwrap_or("error").to_string()),
                     None => Ok(answer["result"].clone()),
-                });
-                pending -= 1;
+                };
+                self.early.insert(from, result);
             }
-            Ok(())
         };
-        let trouble = match tokio::time::timeout(COMMAND_WITHIN, exchange).await {
-            Ok(Ok(())) => None,
-            Ok(Err(reason)) => Some(reason),
-            Err(_) => Some("no answer within 10 s".to_string()),
-        };
-        answers
-            .into_iter()
-            .zip(&commands)
-            .map(|(answer, (method, _))| {
-                answer.unwrap_or_else(|| {
-                    Err(fail(
-                        method,
-                        trouble.clone().unwrap_or_else(|| "no answer".into()),
-                    ))
-                })
-            })
-            .collect()
+        match tokio::time::timeout(COMMAND_WITHIN, exchange).await {
+            Ok(answer) => answer.map_err(|reason| fail(method, reason)),
+            Err(_) => Err(fail(method, "no answer within 10 s".into())),
+        }
     }
 }
 
 /// The browser target's WebSocket URL, from `http://ADDR/json/version`.
 /// `ADDR` is chromedriver's `localhost:PORT`: the browser it started.
+fn fail(method: &str, reason: String) -> BrowserError {
+    BrowserError::DevTools {
+        what: method.to_string(),
+        reason,
+    }
+}
+
 async fn browser_socket_url(addr: &str) -> Result<String, BrowserError> {
     let fail = |reason: String| BrowserError::DevTools {
         what: format!("reading http://{addr}/json/version"),
