@@ -143,8 +143,6 @@ pub async fn attempt(
     job: &Job,
     stop: &Stop,
 ) -> Attempt {
-    let legs = legs(ctx, job);
-    let started = Instant::now();
     // A proxy open to the network proves itself to the browser with its own
     // key, which Chromium takes only as switches at browser start: such
     // visits start a browser each.
@@ -154,6 +152,25 @@ pub async fn attempt(
         }
         chosen => chosen,
     };
+    let mut attempt = isolated(browser, pool, ctx, job, stop, isolation).await;
+    // Failed visits too: a start-up failure says which mode it happened in.
+    for s in &mut attempt.samples {
+        s.isolation = Some(isolation.as_str().to_string());
+    }
+    attempt
+}
+
+/// [`attempt`] in the given isolation mode.
+async fn isolated(
+    browser: &Browser,
+    pool: &Pool,
+    ctx: &VisitContext<'_>,
+    job: &Job,
+    stop: &Stop,
+    isolation: Isolation,
+) -> Attempt {
+    let legs = legs(ctx, job);
+    let started = Instant::now();
     let mut spec = session_spec(ctx, job);
     // One shaping proxy per visit: concurrent visits never share a link.
     let proxy = match &job.setup.proxy {
@@ -225,9 +242,8 @@ pub async fn attempt(
             return Attempt::failed(s, false);
         }
     }
-    let (mut attempt, reusable) =
+    let (attempt, reusable) =
         measure(browser, ctx, job, &legs, &pooled.session, started, stop).await;
-    mark(&mut attempt.samples, isolation);
     match isolation {
         Isolation::Browser => {
             let _ = pooled.session.close().await;
@@ -535,13 +551,6 @@ fn failed(job: &Job, leg: &Leg<'_>, error: String) -> Sample {
     s.tier = job.setup.tier.map(|t| t.index);
     s.started_at = now_rfc3339();
     s
-}
-
-/// Records how the visits of `samples` were isolated.
-fn mark(samples: &mut [Sample], isolation: Isolation) {
-    for s in samples {
-        s.isolation = Some(isolation.as_str().to_string());
-    }
 }
 
 fn ms(d: Duration) -> f64 {
