@@ -23,15 +23,15 @@ impl Session {
     /// Opens a fresh browser context with a blank page tab at `viewport`,
     /// its traffic (loopback included) sent through `proxy`
     /// (`http://HOST:PORT`) when given, and points WebDriver
-    /// and the page-level CDP commands at that tab. The context of the
-    /// previous visit is disposed in the same round trip.
+    /// and the page-level CDP commands at that tab. The previous visit's
+    /// context is disposed while this one is made, and gone before it returns.
     pub async fn open_context(
         &self,
         proxy: Option<&str>,
         viewport: (u32, u32),
     ) -> Result<(), BrowserError> {
         // The previous visit's context goes while this one is made.
-        let previous = self.context.lock().ok().and_then(|mut c| c.take());
+        self.leave_context().await?;
         let mut devtools = self.devtools.lock().await;
         if devtools.is_none() {
             let caps = self.client.capabilities().cloned().unwrap_or_default();
@@ -49,19 +49,6 @@ impl Session {
             params["proxyServer"] = json!(proxy);
             params["proxyBypassList"] = json!("<-loopback>");
         }
-        // The previous visit's context is disposed while this one is made;
-        // its answer is awaited before the visit starts.
-        let disposing = match &previous {
-            Some(previous) => Some(
-                devtools
-                    .send(
-                        "Target.disposeBrowserContext",
-                        json!({ "browserContextId": previous.id }),
-                    )
-                    .await?,
-            ),
-            None => None,
-        };
         let created = devtools.call("Target.createBrowserContext", params).await?;
         let id = string(&created, "browserContextId")?;
         if let Ok(mut c) = self.context.lock() {
@@ -88,19 +75,42 @@ impl Session {
         if let Ok(mut c) = self.cover.lock() {
             *c = Some(cover);
         }
-        if let Some(id) = disposing {
-            devtools.answer(id, "Target.disposeBrowserContext").await?;
-        }
+        // Nothing of the previous visit may still run when this one loads.
+        devtools.settle().await?;
         self.set_viewport(viewport.0, viewport.1, 1.0, false).await
     }
 
-    /// Ends the visit's context without waiting for the browser: it is
-    /// disposed (its tabs, cookies, cache and sockets with it) together with
-    /// the making of the next one, or with the browser. Its page stays
-    /// hidden behind the cover until then.
-    pub fn leave_context(&self) {
+    /// Ends the visit's context: asks the browser to dispose of it (its
+    /// tabs, cookies, cache and sockets with it) without waiting for the
+    /// answer, which the next [`Session::open_context`] (or
+    /// [`Session::settle_context`]) awaits.
+    pub async fn leave_context(&self) -> Result<(), BrowserError> {
         if let Ok(mut c) = self.cover.lock() {
             *c = None;
+        }
+        let Some(open) = self.context.lock().ok().and_then(|mut c| c.take()) else {
+            return Ok(());
+        };
+        let mut devtools = self.devtools.lock().await;
+        let Some(devtools) = devtools.as_mut() else {
+            return Ok(());
+        };
+        let id = devtools
+            .send(
+                "Target.disposeBrowserContext",
+                json!({ "browserContextId": open.id }),
+            )
+            .await?;
+        devtools.disposing = Some(id);
+        Ok(())
+    }
+
+    /// Waits until the context left last is gone.
+    pub async fn settle_context(&self) -> Result<(), BrowserError> {
+        let mut devtools = self.devtools.lock().await;
+        match devtools.as_mut() {
+            Some(d) => d.settle().await,
+            None => Ok(()),
         }
     }
 

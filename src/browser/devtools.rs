@@ -27,6 +27,8 @@ pub(super) struct DevTools {
     next_id: u64,
     /// Answers that arrived while another was awaited, by command id.
     early: HashMap<u64, Result<Value, String>>,
+    /// The `Target.disposeBrowserContext` sent last, until its answer is read.
+    pub(super) disposing: Option<u64>,
 }
 
 impl DevTools {
@@ -64,6 +66,7 @@ impl DevTools {
             socket,
             next_id: 1,
             early: HashMap::new(),
+            disposing: None,
         }))
     }
 
@@ -92,6 +95,17 @@ impl DevTools {
             Ok(Ok(())) => Ok(id),
             Ok(Err(e)) => Err(fail(method, e.to_string())),
             Err(_) => Err(fail(method, "could not send within 10 s".into())),
+        }
+    }
+
+    /// Waits for the answer to the context disposal sent last, if any.
+    pub(super) async fn settle(&mut self) -> Result<(), BrowserError> {
+        match self.disposing.take() {
+            Some(id) => self
+                .answer(id, "Target.disposeBrowserContext")
+                .await
+                .map(|_| ()),
+            None => Ok(()),
         }
     }
 

@@ -57,6 +57,11 @@ impl Pool {
         pooled.visits += 1;
         // Reading the memory walks /proc (~50-100 ms): not after every visit.
         let memory = if pooled.visits == 1 || pooled.visits % MEMORY_EVERY == 0 {
+            // Without the last visit's context, which is being disposed.
+            if pooled.session.settle_context().await.is_err() {
+                self.retire(pooled).await;
+                return;
+            }
             pooled.session.memory_bytes()
         } else {
             None

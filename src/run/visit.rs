@@ -248,8 +248,7 @@ async fn isolated(
         Isolation::Browser => {
             let _ = pooled.session.close().await;
         }
-        Isolation::Context if reusable => {
-            pooled.session.leave_context();
+        Isolation::Context if reusable && pooled.session.leave_context().await.is_ok() => {
             pool.give_back(pooled, ctx.scenario.scenario.recycle_after)
                 .await;
         }
