@@ -87,7 +87,11 @@ async fn main() {
             let cells: Vec<String> = [Metric::Fcp, Metric::Lcp, Metric::Tbt]
                 .iter()
                 .map(|m| {
-                    let mut x: Vec<f64> = of.iter().filter_map(|s| s.metrics.get(m)).copied().collect();
+                    let mut x: Vec<f64> = of
+                        .iter()
+                        .filter_map(|s| s.metrics.get(m))
+                        .copied()
+                        .collect();
                     x.sort_by(f64::total_cmp);
                     format!(
                         "{} {:.0} (IQR {:.0})",

@@ -11,19 +11,17 @@
 //! cargo run --release --example isolation_equivalence -- 30
 //! ```
 
-use axum::Router;
-use axum::extract::{Path as UrlPath, Query};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+#[path = "../tests/it/fixture_server.rs"]
+mod fixture_server;
+
 use rumcheck::demo::{DemoKnobs, serve};
 use rumcheck::metric::{Metric, Unit};
 use rumcheck::run::{RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
 use rumcheck::sample::{Sample, Variant};
 use rumcheck::scenario::{Isolation, LoadedScenario, parse};
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Fixture pages of the browser tests, with the steps they are measured with.
 const FIXTURES: [(&str, &str); 12] = [
@@ -48,9 +46,10 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(30);
     let shop = serve(DemoKnobs::default()).await.expect("demo shop starts");
-    let fixtures = fixture_server().await;
+    // The browser tests' own fixture server.
+    let fixtures = fixture_server::Fixtures::start().await;
     let demo = with_shaped_profile(rumcheck::demo::SCENARIO_TOML, &shop.base_url());
-    let pages = fixture_scenario(&fixtures);
+    let pages = fixture_scenario(&fixtures.url(""));
     let out = tempfile::tempdir().unwrap();
     let opts = RunOptions {
         browser: Default::default(),
@@ -135,41 +134,6 @@ fn setups(s: &LoadedScenario) -> Vec<Arc<SessionSetup>> {
             ))
         })
         .collect()
-}
-
-/// A loopback server for tests/fixtures/pages (`delay=MS` waits first).
-async fn fixture_server() -> String {
-    let app = Router::new().route("/{*path}", axum::routing::get(fixture));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    format!("http://{addr}/")
-}
-
-async fn fixture(
-    UrlPath(path): UrlPath<String>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if let Some(ms) = q.get("delay").and_then(|d| d.parse::<u64>().ok()) {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pages");
-    if path.contains("..") {
-        return StatusCode::BAD_REQUEST.into_response();
-    }
-    let file = dir.join(&path);
-    let Ok(body) = tokio::fs::read(&file).await else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let kind = match file.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("css") => "text/css",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    };
-    ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 /// The equivalence margin for `metric` around the browser-per-visit median.
