@@ -2,8 +2,9 @@
 //! an idle session (or starts one), runs one visit in a fresh browser
 //! context inside it, and gives it back. A session is retired after the
 //! scenario's `recycle_after` visits, when its browser's memory (read every
-//! ten visits) has doubled since its first visit, or when a visit left it in doubt (a watchdog kill,
-//! a WebDriver error): the next visit then starts a fresh browser.
+//! ten visits) has doubled since its first visit, or when a visit left it
+//! in doubt (a watchdog kill, a WebDriver error): the next visit then starts
+//! a fresh browser.
 
 use crate::browser::Session;
 use std::sync::Mutex;
