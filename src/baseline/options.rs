@@ -144,6 +144,15 @@ impl FromStr for Field {
         if let Some(f) = Field::CONTEXT.iter().find(|f| f.name() == lower) {
             return Ok(*f);
         }
+        if lower.starts_with("server.") {
+            // A custom metric compared with the lab's Server-Timing entry of the same name.
+            return Metric::parse_lab(&lower).map(Field::Metric).map_err(|e| {
+                OptionError::ServerName {
+                    given: s.trim().to_string(),
+                    reason: e.reason.unwrap_or_default(),
+                }
+            });
+        }
         lower
             .parse::<Metric>()
             .map(Field::Metric)
@@ -344,6 +353,16 @@ pub enum OptionError {
         fields = Field::CONTEXT.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
     )]
     UnknownField(String),
+    /// `--map server.NAME=…` with a NAME no Server-Timing entry can have.
+    #[error(
+        "--map field '{given}' is not a valid server metric: {reason}; name it server.NAME with 1 to 64 of a-z, 0-9, '_', '-' and '.', e.g. --map server.db=db_time_ms"
+    )]
+    ServerName {
+        /// The field as given.
+        given: String,
+        /// Why the name was refused.
+        reason: String,
+    },
     /// `--segment-by` names an unknown dimension.
     #[error("--segment-by '{0}' is unknown; use form_factor, connection, country and/or browser")]
     SegmentDim(String),
@@ -401,6 +420,32 @@ mod tests {
             vec![SegmentDim::FormFactor, SegmentDim::Connection]
         );
         assert_eq!(o.apdex_t[&Metric::Lcp], 2500.0);
+    }
+
+    #[test]
+    fn server_fields_map_to_server_metrics_and_bad_names_say_how_to_fix() {
+        let o = ImportOptions::from_flags(
+            "csv",
+            &["Server.DB=db_time_ms".into()],
+            &[],
+            "path",
+            &[],
+            30,
+            false,
+        )
+        .unwrap();
+        let db = Metric::parse_lab("server.db").unwrap();
+        assert_eq!(o.map[&Field::Metric(db)], "db_time_ms");
+        assert_eq!(Field::Metric(db).name(), "server.db");
+        for bad in ["server.=x", "server.a b=x", "server.caché=x"] {
+            let e = ImportOptions::from_flags("csv", &[bad.into()], &[], "path", &[], 30, false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--map field 'server.") && e.contains("e.g. --map server.db="),
+                "{e}"
+            );
+        }
     }
 
     #[test]
