@@ -297,6 +297,13 @@ impl ImportOptions {
             }
             opts.map.insert(field.parse()?, column.trim().to_string());
         }
+        let server = opts
+            .map
+            .keys()
+            .any(|f| matches!(f, Field::Metric(Metric::Server(_))));
+        if server && !matches!(format, Format::Csv | Format::WebVitals) {
+            return Err(OptionError::ServerFormat(format));
+        }
         let mut dims = Vec::new();
         for d in segment_by
             .iter()
@@ -363,6 +370,11 @@ pub enum OptionError {
         /// Why the name was refused.
         reason: String,
     },
+    /// `--map server.*` with a format that has no such columns.
+    #[error(
+        "--map server.NAME=…: --format {0} has no columns of a team's own; server metrics come from csv columns or fields of webvitals TTFB beacons"
+    )]
+    ServerFormat(Format),
     /// `--segment-by` names an unknown dimension.
     #[error("--segment-by '{0}' is unknown; use form_factor, connection, country and/or browser")]
     SegmentDim(String),
@@ -424,6 +436,9 @@ mod tests {
 
     #[test]
     fn server_fields_map_to_server_metrics_and_bad_names_say_how_to_fix() {
+        let e_has = |r: Result<ImportOptions, OptionError>, what: &str| {
+            r.is_err_and(|e| e.to_string().contains(what))
+        };
         let o = ImportOptions::from_flags(
             "csv",
             &["Server.DB=db_time_ms".into()],
@@ -437,6 +452,9 @@ mod tests {
         let db = Metric::parse_lab("server.db").unwrap();
         assert_eq!(o.map[&Field::Metric(db)], "db_time_ms");
         assert_eq!(Field::Metric(db).name(), "server.db");
+        let crux =
+            ImportOptions::from_flags("crux", &["server.db=x".into()], &[], "path", &[], 30, false);
+        assert!(e_has(crux, "--format crux has no columns"));
         for bad in ["server.=x", "server.a b=x", "server.caché=x"] {
             let e = ImportOptions::from_flags("csv", &[bad.into()], &[], "path", &[], 30, false)
                 .unwrap_err()
