@@ -11,7 +11,9 @@
 //! at most. Bounce tracking keeps ~40 bytes per open session and settles sessions idle for 1 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the
-//! number of rows.
+//! number of rows. Rows with TTFB and `server.*` values also feed a sample
+//! of at most 2 000 pairs per page and server metric (24 bytes a pair,
+//! twice that before a trim; see `pairs.rs`).
 
 use super::distinct::PreHashedState;
 use super::group::{FLUSH_AT, Group, IdKind, N_METRICS, rating_index};

@@ -142,7 +142,7 @@ impl Group {
     pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) {
         let Some(index) = metric.index() else {
             if let Metric::Server(name) = metric {
-                server_acc(&mut self.server, name).add(metric, definition, value, None);
+                named(&mut self.server, name).add(metric, definition, value, None);
             }
             return;
         };
@@ -155,14 +155,7 @@ impl Group {
 
     /// Adds one row's (TTFB, `name`) pair to the page's sample.
     pub fn push_pair(&mut self, name: ServerName, pair: Pair) {
-        match self.pairs.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, s)) => s.push(pair),
-            None => {
-                let mut s = PairSample::default();
-                s.push(pair);
-                self.pairs.push((name, s));
-            }
-        }
+        named(&mut self.pairs, name).push(pair);
     }
 
     /// Buffers a hashed id.
@@ -231,13 +224,10 @@ impl Group {
                 .merge(acc, definitions);
         }
         for (name, acc) in &o.server {
-            server_acc(&mut self.server, *name).merge(acc, definitions);
+            named(&mut self.server, *name).merge(acc, definitions);
         }
         for (name, sample) in &o.pairs {
-            match self.pairs.iter_mut().find(|(n, _)| n == name) {
-                Some((_, mine)) => mine.merge(sample),
-                None => self.pairs.push((*name, sample.clone())),
-            }
+            named(&mut self.pairs, *name).merge(sample);
         }
     }
 
@@ -325,16 +315,17 @@ impl Group {
     }
 }
 
-/// The accumulator of server metric `name` in `server`, added if new.
-fn server_acc(server: &mut Vec<(ServerName, MetricAcc)>, name: ServerName) -> &mut MetricAcc {
-    let i = match server.iter().position(|(n, _)| *n == name) {
+/// The entry of server metric `name` in `list`, added empty if new (a
+/// group holds a handful, so a scan beats a map).
+fn named<T: Default>(list: &mut Vec<(ServerName, T)>, name: ServerName) -> &mut T {
+    let i = match list.iter().position(|(n, _)| *n == name) {
         Some(i) => i,
         None => {
-            server.push((name, MetricAcc::default()));
-            server.len() - 1
+            list.push((name, T::default()));
+            list.len() - 1
         }
     };
-    &mut server[i].1
+    &mut list[i].1
 }
 
 impl MetricAcc {
