@@ -116,11 +116,11 @@ fn pairs(at: &str, m: Metric, p: &PairSample) -> Result<(), Invalid> {
         );
     }
     for (i, Pair(ttfb, v, key)) in p.pairs.iter().enumerate() {
-        non_negative(&format!("{at}.pairs[{i}][0]"), *ttfb)?;
-        non_negative(&format!("{at}.pairs[{i}][1]"), *v)?;
+        non_negative(&format!("{at}.pairs[{i}].ttfb"), *ttfb)?;
+        non_negative(&format!("{at}.pairs[{i}].value"), *v)?;
         if *key >> KEY_BITS != 0 {
             return fail(
-                format!("{at}.pairs[{i}][2]"),
+                format!("{at}.pairs[{i}].key"),
                 format!("key {key} is not below 2^{KEY_BITS}"),
             );
         }
@@ -440,14 +440,19 @@ mod tests {
             let sample = json!({ "server.db": { "seen": 2, "pairs": p } });
             validate(&with_pairs(sample)).map_err(|e| e.to_string())
         };
-        assert_eq!(pairs(json!([[120.0, 80.0, 7], [300.5, 210.0, 9]])), Ok(()));
-        let e = pairs(json!([[120.0, -1.0, 7]])).unwrap_err();
-        assert!(e.contains("ttfb_pairs.server.db.pairs[0][1]"), "{e}");
-        let e = pairs(json!([[1.0, 1.0, 1u64 << 53]])).unwrap_err();
+        assert_eq!(pairs(json!("120 80 7,300.5 210 9")), Ok(()));
+        let e = pairs(json!("120 -1 7")).unwrap_err();
+        assert!(e.contains("ttfb_pairs.server.db.pairs[0].value"), "{e}");
+        let e = pairs(json!("1 NaN 7")).unwrap_err();
+        assert!(
+            e.contains("pairs[0].value: NaN must be a finite number"),
+            "{e}"
+        );
+        let e = pairs(json!(format!("1 1 {}", 1u64 << 53))).unwrap_err();
         assert!(e.contains("not below 2^53"), "{e}");
-        let e = pairs(json!([[1.0, 1.0, 1], [1.0, 1.0, 2], [1.0, 1.0, 3]])).unwrap_err();
+        let e = pairs(json!("1 1 1,1 1 2,1 1 3")).unwrap_err();
         assert!(e.contains("holds 3 pairs"), "{e}");
-        let lcp = json!({ "lcp": { "seen": 0, "pairs": [] } });
+        let lcp = json!({ "lcp": { "seen": 0, "pairs": "" } });
         let e = validate(&with_pairs(lcp)).unwrap_err();
         assert!(e.problem.contains("server.* metrics only"), "{e}");
     }
