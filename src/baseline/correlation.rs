@@ -95,6 +95,16 @@ mod tests {
         // A value unrelated to TTFB's order: i * 7919 mod 101 is a permutation.
         let weak = reading(db, &sample(|t| ((t as u64 * 7919) % 101) as f64, 101));
         assert!(weak.contains("look at the network"), "{weak}");
+        // scipy.stats.spearmanr(t, t/3 + (t*7919 % 101)) for t = 100..199: 0.37438943894389437
+        let partly = reading(
+            db,
+            &sample(|t| t / 3.0 + ((t as u64 * 7919) % 101) as f64, 100),
+        );
+        assert!(
+            partly.starts_with("TTFB partly follows server.db (rho 0.37,")
+                && partly.contains("the network the rest"),
+            "{partly}"
+        );
         let against = reading(db, &sample(|t| 1000.0 - t, 40));
         assert!(
             against.starts_with("TTFB moves against server.db (rho -1.00"),
