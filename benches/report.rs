@@ -84,6 +84,7 @@ fn baseline() -> Baseline {
             too_small: false,
             metrics,
             context: Default::default(),
+            ttfb_pairs: Default::default(),
         });
     }
     Baseline {

@@ -53,6 +53,7 @@ fn field_baseline(world: &World, rng: &mut Xoshiro256PlusPlus) -> Baseline {
             too_small: false,
             metrics,
             context: Default::default(),
+            ttfb_pairs: Default::default(),
         }],
     }
 }

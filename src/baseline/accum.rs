@@ -11,11 +11,14 @@
 //! at most. Bounce tracking keeps ~40 bytes per open session and settles sessions idle for 1 h of data time, so it follows
 //! concurrent sessions (exports without timestamps keep every session to
 //! the end). Rows themselves are never stored, so memory is flat in the
-//! number of rows.
+//! number of rows. Rows with TTFB and `server.*` values also feed a sample
+//! of at most 2 000 pairs per page and server metric (24 bytes a pair,
+//! twice that before a trim; see `pairs.rs`).
 
 use super::distinct::PreHashedState;
 use super::group::{FLUSH_AT, Group, IdKind, N_METRICS, rating_index};
-use super::model::{SegmentBaseline, SegmentKey};
+use super::model::{Pair, SegmentBaseline, SegmentKey};
+use super::pairs;
 use super::record::{Record, View};
 use crate::metric::{Metric, Rating};
 use std::collections::hash_map::Entry;
@@ -161,6 +164,7 @@ impl Accumulator {
             let d = self.definition_index(def);
             self.groups[g].push_value(m, d, v);
         }
+        self.pair_up(g, rec);
         // With many groups each may buffer less, so that buffers (and the
         // capacity they keep) stay within about PENDING_CAP entries in all.
         let limit = (PENDING_CAP / self.groups.len()).clamp(16, FLUSH_AT);
@@ -192,6 +196,32 @@ impl Accumulator {
         if self.since_sweep >= SWEEP_EVERY.max(self.sessions.len() as u64 / 2) {
             self.since_sweep = 0;
             self.sweep_sessions();
+        }
+    }
+
+    /// Samples the row's (TTFB, `server.*`) pairs into its page's all-users
+    /// group, the last of its roll-ups: one sample per page, not per segment.
+    fn pair_up(&mut self, g: usize, rec: &Record<'_>) {
+        let servers = || {
+            rec.metrics.iter().filter_map(|&(m, v, _)| match m {
+                Metric::Server(name) => Some((name, v)),
+                _ => None,
+            })
+        };
+        if servers().next().is_none() {
+            return;
+        }
+        let Some(&(_, ttfb, _)) = rec.metrics.iter().find(|(m, _, _)| *m == Metric::Ttfb) else {
+            return;
+        };
+        let salt = match rec.view {
+            View::Whole(n) | View::Part(n) => n,
+            View::Unknown => 0,
+        };
+        let all = *self.rollups[g].last().unwrap_or(&g);
+        for (name, v) in servers() {
+            let pair = Pair(ttfb, v, pairs::key(salt, ttfb, v));
+            self.groups[all].push_pair(name, pair);
         }
     }
 

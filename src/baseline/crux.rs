@@ -231,6 +231,7 @@ fn push(
         too_small: false,
         metrics,
         context,
+        ttfb_pairs: Default::default(),
     });
     Ok(())
 }

@@ -12,8 +12,9 @@
 use super::binned::{Binned, Keys};
 use super::distinct::{Distinct, PreHashedState};
 use super::model::{Apdex, Context, MetricBaseline, SegmentBaseline, SegmentKey, Shares};
+use super::pairs::{Pair, PairSample};
 use super::record::format_day;
-use crate::metric::{Metric, Rating};
+use crate::metric::{Metric, Rating, ServerName};
 use std::collections::{BTreeMap, HashMap};
 
 /// Metrics are stored in arrays indexed by `Metric as usize`.
@@ -60,6 +61,12 @@ pub struct Group {
     /// Segment values.
     pub segment: SegmentKey,
     metrics: [Option<MetricAcc>; N_METRICS],
+    /// `server.*` metrics (`--map server.NAME=…`), updated at once: few
+    /// imports carry them, and the per-group name lookup needs no index.
+    server: Vec<(ServerName, MetricAcc)>,
+    /// (TTFB, server metric) pairs of the page's rows: only a page's
+    /// all-users group holds them (see `Accumulator::add`).
+    pairs: Vec<(ServerName, PairSample)>,
     /// Page views known to be whole rows (wide CSV, beacons).
     pub whole_views: u64,
     /// Records added: how `--max-pages` ranks pages.
@@ -109,6 +116,8 @@ impl Group {
             page,
             segment,
             metrics: std::array::from_fn(|_| None),
+            server: Vec::new(),
+            pairs: Vec::new(),
             whole_views: 0,
             rows: 0,
             view_ids: Distinct::default(),
@@ -131,8 +140,10 @@ impl Group {
     /// Buffers a metric value; `definition` indexes the accumulator's list
     /// of definitions (< 64).
     pub fn push_value(&mut self, metric: Metric, definition: u8, value: f64) {
-        // Importers read built-in metrics only (`Metric::from_str`).
         let Some(index) = metric.index() else {
+            if let Metric::Server(name) = metric {
+                named(&mut self.server, name).add(metric, definition, value, None);
+            }
             return;
         };
         self.values.push(PendingValue {
@@ -140,6 +151,11 @@ impl Group {
             definition,
             value,
         });
+    }
+
+    /// Adds one row's (TTFB, `name`) pair to the page's sample.
+    pub fn push_pair(&mut self, name: ServerName, pair: Pair) {
+        named(&mut self.pairs, name).push(pair);
     }
 
     /// Buffers a hashed id.
@@ -166,23 +182,9 @@ impl Group {
     pub fn flush(&mut self, apdex_t: &[Option<f64>; N_METRICS]) {
         let keys = Keys::get();
         for p in self.values.drain(..) {
-            let m = Metric::ALL[usize::from(p.metric)];
-            let acc = self.metrics[usize::from(p.metric)].get_or_insert_with(MetricAcc::default);
-            let v = p.value;
-            acc.values.add(keys, v);
-            acc.n += 1;
-            acc.nonzero += u64::from(v > 0.0);
-            if let Some(r) = m.rate(v) {
-                acc.ratings[rating_index(r)] += 1;
-            }
-            acc.definitions |= 1 << p.definition;
-            if let Some(t) = apdex_t[usize::from(p.metric)] {
-                if v <= t {
-                    acc.satisfied += 1;
-                } else if v <= 4.0 * t {
-                    acc.tolerating += 1;
-                }
-            }
+            let i = usize::from(p.metric);
+            let acc = self.metrics[i].get_or_insert_with(MetricAcc::default);
+            acc.add_with(keys, Metric::ALL[i], p.definition, p.value, apdex_t[i]);
         }
         for p in self.ids.drain(..) {
             match p.kind {
@@ -218,20 +220,14 @@ impl Group {
         }
         for (mine, acc) in self.metrics.iter_mut().zip(&o.metrics) {
             let Some(acc) = acc else { continue };
-            let mine = mine.get_or_insert_with(MetricAcc::default);
-            mine.values.merge(&acc.values);
-            mine.n += acc.n;
-            for (a, b) in mine.ratings.iter_mut().zip(acc.ratings) {
-                *a += b;
-            }
-            mine.nonzero += acc.nonzero;
-            mine.satisfied += acc.satisfied;
-            mine.tolerating += acc.tolerating;
-            for (i, to) in definitions.iter().enumerate() {
-                if acc.definitions & (1 << i) != 0 {
-                    mine.definitions |= 1 << to;
-                }
-            }
+            mine.get_or_insert_with(MetricAcc::default)
+                .merge(acc, definitions);
+        }
+        for (name, acc) in &o.server {
+            named(&mut self.server, *name).merge(acc, definitions);
+        }
+        for (name, sample) in &o.pairs {
+            named(&mut self.pairs, *name).merge(sample);
         }
     }
 
@@ -247,6 +243,7 @@ impl Group {
             .metrics
             .iter()
             .flatten()
+            .chain(self.server.iter().map(|(_, acc)| acc))
             .map(|m| m.n)
             .max()
             .unwrap_or(0);
@@ -295,17 +292,82 @@ impl Group {
             }
             metrics.insert(m, acc.finish(m, definitions));
         }
+        for (name, acc) in self.server {
+            let m = Metric::Server(name);
+            metrics.insert(m, acc.finish(m, definitions));
+        }
+        let ttfb_pairs = self
+            .pairs
+            .into_iter()
+            .map(|(name, mut sample)| {
+                sample.finish();
+                (Metric::Server(name), sample)
+            })
+            .collect();
         SegmentBaseline {
             page: self.page,
             segment: self.segment,
             too_small: max_n < min_segment,
             metrics,
             context: ctx,
+            ttfb_pairs,
         }
     }
 }
 
+/// The entry of server metric `name` in `list`, added empty if new (a
+/// group holds a handful, so a scan beats a map).
+fn named<T: Default>(list: &mut Vec<(ServerName, T)>, name: ServerName) -> &mut T {
+    let i = match list.iter().position(|(n, _)| *n == name) {
+        Some(i) => i,
+        None => {
+            list.push((name, T::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
 impl MetricAcc {
+    /// Counts one value of `m` (`apdex_t`: its Apdex target, if any).
+    fn add(&mut self, m: Metric, definition: u8, v: f64, apdex_t: Option<f64>) {
+        self.add_with(Keys::get(), m, definition, v, apdex_t);
+    }
+
+    fn add_with(&mut self, keys: Keys, m: Metric, definition: u8, v: f64, apdex_t: Option<f64>) {
+        self.values.add(keys, v);
+        self.n += 1;
+        self.nonzero += u64::from(v > 0.0);
+        if let Some(r) = m.rate(v) {
+            self.ratings[rating_index(r)] += 1;
+        }
+        self.definitions |= 1 << definition;
+        if let Some(t) = apdex_t {
+            if v <= t {
+                self.satisfied += 1;
+            } else if v <= 4.0 * t {
+                self.tolerating += 1;
+            }
+        }
+    }
+
+    /// Adds what `o` counted; `definitions` maps `o`'s definition indexes to ours.
+    fn merge(&mut self, o: &MetricAcc, definitions: &[u8]) {
+        self.values.merge(&o.values);
+        self.n += o.n;
+        for (a, b) in self.ratings.iter_mut().zip(o.ratings) {
+            *a += b;
+        }
+        self.nonzero += o.nonzero;
+        self.satisfied += o.satisfied;
+        self.tolerating += o.tolerating;
+        for (i, to) in definitions.iter().enumerate() {
+            if o.definitions & (1 << i) != 0 {
+                self.definitions |= 1 << to;
+            }
+        }
+    }
+
     fn finish(self, m: Metric, definitions: &[&'static str]) -> MetricBaseline {
         let sketch = self.values.to_sketch();
         let n = self.n.max(1) as f64;

@@ -146,6 +146,13 @@ fn merge_segment(o: &mut SegmentBaseline, s: &SegmentBaseline) -> Result<(), Str
         }
     }
     merge_context(&mut o.context, &s.context);
+    for (m, pairs) in &s.ttfb_pairs {
+        // Keys are stored, so the union's smallest keys are the sample one
+        // import of both parts would have drawn.
+        let mine = o.ttfb_pairs.entry(*m).or_default();
+        mine.merge(pairs);
+        mine.finish();
+    }
     Ok(())
 }
 
@@ -255,6 +262,7 @@ mod tests {
                     rtt_p75_ms: rtt,
                     ..Context::default()
                 },
+                ttfb_pairs: Default::default(),
             }],
         }
     }

@@ -8,6 +8,7 @@
 pub(crate) mod accum;
 mod binned;
 mod boomerang;
+mod correlation;
 mod crux;
 mod csv;
 pub(crate) mod distinct;
@@ -19,6 +20,7 @@ mod merge;
 mod model;
 pub mod options;
 mod page;
+mod pairs;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod record;
@@ -27,6 +29,7 @@ mod topk;
 mod validate;
 mod webvitals;
 
+pub use correlation::{MIN_PAIRS, STRONG, WEAK, correlation, reading};
 pub use error::{ImportError, Reason};
 pub use fetch::{
     ApiKey, DEFAULT_ENDPOINT as CRUX_ENDPOINT, FetchError, FetchOptions, Fetched, FormFactor,

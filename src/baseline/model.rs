@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 /// baseline file stores them as they are.
 pub use crate::segment::SegmentKey;
 
+pub use super::pairs::{MAX_PAIRS, Pair, PairSample};
+
 /// Version of the baseline file format. Bump on incompatible changes.
 pub const BASELINE_SCHEMA: u32 = 1;
 
@@ -43,6 +45,11 @@ pub struct SegmentBaseline {
     /// Sessions, users, bounce, Apdex, JS errors.
     #[serde(default)]
     pub context: Context,
+    /// Per `server.*` metric: a bounded sample of (TTFB, that metric)
+    /// pairs from the same rows, for `baseline show`'s correlation. Only a
+    /// page's all-users segment has it; absent in files written before it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ttfb_pairs: BTreeMap<Metric, PairSample>,
 }
 
 /// The field distribution of one metric.

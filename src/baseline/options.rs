@@ -144,6 +144,15 @@ impl FromStr for Field {
         if let Some(f) = Field::CONTEXT.iter().find(|f| f.name() == lower) {
             return Ok(*f);
         }
+        if lower.starts_with("server.") {
+            // A custom metric compared with the lab's Server-Timing entry of the same name.
+            return Metric::parse_lab(&lower).map(Field::Metric).map_err(|e| {
+                OptionError::ServerName {
+                    given: s.trim().to_string(),
+                    reason: e.reason.unwrap_or_default(),
+                }
+            });
+        }
         lower
             .parse::<Metric>()
             .map(Field::Metric)
@@ -288,6 +297,13 @@ impl ImportOptions {
             }
             opts.map.insert(field.parse()?, column.trim().to_string());
         }
+        let server = opts
+            .map
+            .keys()
+            .any(|f| matches!(f, Field::Metric(Metric::Server(_))));
+        if server && !matches!(format, Format::Csv | Format::WebVitals) {
+            return Err(OptionError::ServerFormat(format));
+        }
         let mut dims = Vec::new();
         for d in segment_by
             .iter()
@@ -344,6 +360,21 @@ pub enum OptionError {
         fields = Field::CONTEXT.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
     )]
     UnknownField(String),
+    /// `--map server.NAME=…` with a NAME no Server-Timing entry can have.
+    #[error(
+        "--map field '{given}' is not a valid server metric: {reason}; name it server.NAME with 1 to 64 of a-z, 0-9, '_', '-' and '.', e.g. --map server.db=db_time_ms"
+    )]
+    ServerName {
+        /// The field as given.
+        given: String,
+        /// Why the name was refused.
+        reason: String,
+    },
+    /// `--map server.*` with a format that has no such columns.
+    #[error(
+        "--map server.NAME=…: --format {0} has no columns of a team's own; server metrics come from csv columns or fields of webvitals TTFB beacons"
+    )]
+    ServerFormat(Format),
     /// `--segment-by` names an unknown dimension.
     #[error("--segment-by '{0}' is unknown; use form_factor, connection, country and/or browser")]
     SegmentDim(String),
@@ -401,6 +432,38 @@ mod tests {
             vec![SegmentDim::FormFactor, SegmentDim::Connection]
         );
         assert_eq!(o.apdex_t[&Metric::Lcp], 2500.0);
+    }
+
+    #[test]
+    fn server_fields_map_to_server_metrics_and_bad_names_say_how_to_fix() {
+        let e_has = |r: Result<ImportOptions, OptionError>, what: &str| {
+            r.is_err_and(|e| e.to_string().contains(what))
+        };
+        let o = ImportOptions::from_flags(
+            "csv",
+            &["Server.DB=db_time_ms".into()],
+            &[],
+            "path",
+            &[],
+            30,
+            false,
+        )
+        .unwrap();
+        let db = Metric::parse_lab("server.db").unwrap();
+        assert_eq!(o.map[&Field::Metric(db)], "db_time_ms");
+        assert_eq!(Field::Metric(db).name(), "server.db");
+        let crux =
+            ImportOptions::from_flags("crux", &["server.db=x".into()], &[], "path", &[], 30, false);
+        assert!(e_has(crux, "--format crux has no columns"));
+        for bad in ["server.=x", "server.a b=x", "server.caché=x"] {
+            let e = ImportOptions::from_flags("csv", &[bad.into()], &[], "path", &[], 30, false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--map field 'server.") && e.contains("e.g. --map server.db="),
+                "{e}"
+            );
+        }
     }
 
     #[test]

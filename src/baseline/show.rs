@@ -103,6 +103,9 @@ fn segment_block(out: &mut String, s: &SegmentBaseline) {
             mb.definition
         );
     }
+    for (m, pairs) in &s.ttfb_pairs {
+        let _ = writeln!(out, "  {}", super::correlation::reading(*m, pairs));
+    }
 }
 
 fn context_line(c: &Context) -> String {

@@ -6,7 +6,12 @@
 //! [`validate`] is called by every reader ([`read_baseline`](super::read_baseline),
 //! hence `show`, `compare`, `run` and `calibrate`) and by [`merge`](super::merge).
 
-use super::model::{Baseline, Bin, Context, MetricBaseline, SegmentBaseline, Shares, Sketch};
+use super::model::{
+    Baseline, Bin, Context, MAX_PAIRS, MetricBaseline, Pair, PairSample, SegmentBaseline, Shares,
+    Sketch,
+};
+use super::pairs::KEY_BITS;
+use crate::metric::Metric;
 use serde::Deserialize;
 
 /// Largest count rumcheck accepts anywhere in a baseline: far beyond any
@@ -89,7 +94,38 @@ fn segment(at: &str, s: &SegmentBaseline) -> Result<(), Invalid> {
     for (m, mb) in &s.metrics {
         metric(&format!("{at}.metrics.{m}"), mb)?;
     }
+    for (m, p) in &s.ttfb_pairs {
+        pairs(&format!("{at}.ttfb_pairs.{m}"), *m, p)?;
+    }
     context(&format!("{at}.context"), &s.context)
+}
+
+fn pairs(at: &str, m: Metric, p: &PairSample) -> Result<(), Invalid> {
+    if !matches!(m, Metric::Server(_)) {
+        return fail(at, "pairs TTFB with server.* metrics only");
+    }
+    count(&format!("{at}.seen"), p.seen)?;
+    if p.pairs.len() > MAX_PAIRS || p.pairs.len() as u64 > p.seen {
+        return fail(
+            format!("{at}.pairs"),
+            format!(
+                "holds {} pairs, more than the {MAX_PAIRS} kept or the {} seen",
+                p.pairs.len(),
+                p.seen
+            ),
+        );
+    }
+    for (i, Pair(ttfb, v, key)) in p.pairs.iter().enumerate() {
+        non_negative(&format!("{at}.pairs[{i}].ttfb"), *ttfb)?;
+        non_negative(&format!("{at}.pairs[{i}].value"), *v)?;
+        if *key >> KEY_BITS != 0 {
+            return fail(
+                format!("{at}.pairs[{i}].key"),
+                format!("key {key} is not below 2^{KEY_BITS}"),
+            );
+        }
+    }
+    Ok(())
 }
 
 fn metric(at: &str, mb: &MetricBaseline) -> Result<(), Invalid> {
@@ -389,6 +425,36 @@ mod tests {
         assert!(e.field.ends_with("sketch.config"), "{e}");
         let e = problem(&format!("{SKETCH}/min"), json!(-1.0));
         assert!(e.field.ends_with("sketch.min"), "{e}");
+    }
+
+    #[test]
+    fn files_without_pairs_load_and_bad_pairs_are_named() {
+        let j = serde_json::to_value(good()).unwrap();
+        assert!(j.pointer("/segments/0/ttfb_pairs").is_none(), "{j}");
+        let with_pairs = |sample: Value| {
+            let mut j = serde_json::to_value(good()).unwrap();
+            j["segments"][0]["ttfb_pairs"] = sample;
+            serde_json::from_value::<Baseline>(j).unwrap()
+        };
+        let pairs = |p: Value| {
+            let sample = json!({ "server.db": { "seen": 2, "pairs": p } });
+            validate(&with_pairs(sample)).map_err(|e| e.to_string())
+        };
+        assert_eq!(pairs(json!("120 80 7,300.5 210 9")), Ok(()));
+        let e = pairs(json!("120 -1 7")).unwrap_err();
+        assert!(e.contains("ttfb_pairs.server.db.pairs[0].value"), "{e}");
+        let e = pairs(json!("1 NaN 7")).unwrap_err();
+        assert!(
+            e.contains("pairs[0].value: NaN must be a finite number"),
+            "{e}"
+        );
+        let e = pairs(json!(format!("1 1 {}", 1u64 << 53))).unwrap_err();
+        assert!(e.contains("not below 2^53"), "{e}");
+        let e = pairs(json!("1 1 1,1 1 2,1 1 3")).unwrap_err();
+        assert!(e.contains("holds 3 pairs"), "{e}");
+        let lcp = json!({ "lcp": { "seen": 0, "pairs": "" } });
+        let e = validate(&with_pairs(lcp)).unwrap_err();
+        assert!(e.problem.contains("server.* metrics only"), "{e}");
     }
 
     #[test]

@@ -5,11 +5,16 @@
 //! the same `id`; the last value wins. Beacons wait in a window of the most
 //! recent [`DEDUP_WINDOW`] ids before they are counted, which bounds memory;
 //! a repeat of an id older than that (far apart in the file) counts twice.
+//!
+//! `--map server.NAME=FIELD` reads FIELD (a key, or a dotted path into
+//! nested objects such as `serverTiming.db`) from TTFB beacons only: the
+//! backend time belongs to the navigation's response, as TTFB does, and one
+//! beacon per page view counts it once.
 
 use super::accum::Accumulator;
 use super::error::{ImportError, Reason, Tally};
 use super::lines::{field, json_value, line_text, next_record};
-use super::options::ImportOptions;
+use super::options::{Field, ImportOptions};
 use super::page::{self, SegmentValues};
 use super::record::{Record, View, WEB_VITALS, hash_id, parse_time, unknown_metric};
 use crate::metric::Metric;
@@ -28,7 +33,8 @@ struct Pending {
     user: Option<u64>,
     session: Option<u64>,
     view: Option<u64>,
-    metric: (Metric, f64, &'static str),
+    /// The beacon's metric, then any `--map server.*` values it carries.
+    metrics: Vec<(Metric, f64, &'static str)>,
 }
 
 impl Pending {
@@ -40,7 +46,7 @@ impl Pending {
             user: self.user,
             session: self.session,
             view: self.view.map_or(View::Unknown, View::Part),
-            metrics: std::slice::from_ref(&self.metric),
+            metrics: &self.metrics,
         });
     }
 }
@@ -93,6 +99,37 @@ pub fn import(
     Ok(())
 }
 
+/// Adds the `--map server.NAME=FIELD` values a TTFB beacon carries; a
+/// field that is there but not a plausible number rejects the beacon, as a
+/// bad `value` does.
+fn server_fields(
+    obj: &Map<String, Value>,
+    opts: &ImportOptions,
+    out: &mut Vec<(Metric, f64, &'static str)>,
+) -> Result<(), (Reason, String)> {
+    for (f, path) in &opts.map {
+        let Field::Metric(m @ Metric::Server(_)) = *f else {
+            continue;
+        };
+        // A key as it stands, else a dotted path into nested objects.
+        let raw = obj.get(path.as_str()).or_else(|| {
+            let mut parts = path.split('.');
+            let first = obj.get(parts.next()?)?;
+            parts.try_fold(first, |v, k| v.get(k))
+        });
+        let Some(raw) = raw else {
+            continue;
+        };
+        let shown = || raw.to_string().chars().take(40).collect::<String>();
+        match json_value(m, raw) {
+            Ok(Some(v)) => out.push((m, v, WEB_VITALS)),
+            Ok(None) => {}
+            Err(r) => return Err((r, format!("field '{path}': {m} = {}", shown()))),
+        }
+    }
+    Ok(())
+}
+
 /// Reads one beacon line; returns it with its hashed `id`, if any.
 fn parse(buf: &[u8], opts: &ImportOptions) -> Result<(Pending, Option<u64>), (Reason, String)> {
     let text = line_text(buf)?;
@@ -113,6 +150,10 @@ fn parse(buf: &[u8], opts: &ImportOptions) -> Result<(Pending, Option<u64>), (Re
             )
         })?
         .ok_or((Reason::NoMetrics, "no 'value' field".to_string()))?;
+    let mut metrics = vec![(metric, value, WEB_VITALS)];
+    if metric == Metric::Ttfb {
+        server_fields(&obj, opts, &mut metrics)?;
+    }
     let url = field(
         &obj,
         &["page", "url", "href", "pathname", "path", "location"],
@@ -174,8 +215,76 @@ fn parse(buf: &[u8], opts: &ImportOptions) -> Result<(Pending, Option<u64>), (Re
                 "view_id",
                 "navigationId",
             ]),
-            metric: (metric, value, WEB_VITALS),
+            metrics,
         },
         id(&["id"]),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::baseline::{Format, ImportOptions, Importer};
+    use crate::metric::Metric;
+
+    fn import(
+        lines: &str,
+        map: &[&str],
+        strict: bool,
+    ) -> Result<crate::baseline::Baseline, String> {
+        let mut opts = ImportOptions::new(Format::WebVitals);
+        for m in map {
+            let (f, c) = m.split_once('=').unwrap();
+            opts.map.insert(f.parse().unwrap(), c.to_string());
+        }
+        opts.strict = strict;
+        opts.segment_by.clear();
+        let mut imp = Importer::new(opts);
+        imp.read("beacons.ndjson", lines.as_bytes())
+            .map_err(|e| e.to_string())?;
+        imp.finish().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn ttfb_beacons_carry_mapped_server_fields_and_pair_them() {
+        let mut lines = String::new();
+        for i in 0..40 {
+            let ttfb = 100 + 10 * i;
+            lines += &format!(
+                "{{\"name\":\"TTFB\",\"value\":{ttfb},\"id\":\"t{i}\",\"page\":\"/a\",\"serverTiming\":{{\"db\":{}}},\"app_ms\":\"{}\"}}\n",
+                ttfb / 2,
+                i % 7
+            );
+            // Other beacons of the view repeat the field: not counted again.
+            lines += &format!(
+                "{{\"name\":\"LCP\",\"value\":1500,\"id\":\"l{i}\",\"page\":\"/a\",\"serverTiming\":{{\"db\":{}}}}}\n",
+                ttfb / 2
+            );
+        }
+        let b = import(
+            &lines,
+            &["server.db=serverTiming.db", "server.app=app_ms"],
+            true,
+        )
+        .unwrap();
+        let (db, app) = (
+            Metric::parse_lab("server.db").unwrap(),
+            Metric::parse_lab("server.app").unwrap(),
+        );
+        let s = &b.segments[0];
+        assert_eq!((s.metrics[&db].n, s.metrics[&app].n), (40, 40));
+        assert_eq!(s.metrics[&Metric::Lcp].n, 40);
+        let pairs = &s.ttfb_pairs[&db];
+        assert_eq!(pairs.pairs.len(), 40);
+        assert!(pairs.pairs.iter().all(|p| p.1 * 2.0 == p.0), "{pairs:?}");
+        let e = import(
+            "{\"name\":\"TTFB\",\"value\":100,\"page\":\"/a\",\"db\":\"slow\"}\n",
+            &["server.db=db"],
+            true,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("beacons.ndjson:1: non-numeric: field 'db': server.db = \"slow\""),
+            "{e}"
+        );
+    }
 }

@@ -27,7 +27,9 @@ pub struct ImportArgs {
     /// Input format: csv, webvitals, boomerang, crux, crux-history, crux-bigquery.
     #[arg(long, value_name = "FORMAT")]
     pub format: String,
-    /// Column mapping for CSV, e.g. `lcp=largest_contentful_paint_ms`.
+    /// Column mapping for CSV, e.g. `lcp=largest_contentful_paint_ms`;
+    /// `server.NAME=COLUMN` imports a custom server metric (CSV column or
+    /// web-vitals TTFB beacon field), e.g. `server.db=db_time_ms`.
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
     pub map: Vec<String>,
     /// Segment dimensions: form_factor, connection, country, browser (comma separated).

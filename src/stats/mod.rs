@@ -25,6 +25,7 @@
 //! | [`sequential`] | alpha-spending boundaries for group-sequential (adaptive) sampling |
 //! | [`stratified`] | van Elteren's stratified rank-sum test (calibration tiers as strata) |
 //! | [`normal`] | the standard normal distribution (via statrs) |
+//! | [`spearman`] | Spearman's rank correlation with ties, its p-value and Fisher-z interval |
 
 pub mod binomial;
 pub mod bootstrap;
@@ -34,6 +35,7 @@ pub mod mann_whitney;
 pub mod normal;
 pub mod quantile;
 pub mod sequential;
+pub mod spearman;
 pub mod stratified;
 pub mod tost;
 
@@ -46,6 +48,7 @@ pub use holm::holm;
 pub use mann_whitney::{Alternative, MannWhitney, Method, mann_whitney};
 pub use quantile::{nearest_rank, percentile};
 pub use sequential::{Spending, SpendingPlan};
+pub use spearman::{Spearman, spearman};
 pub use stratified::{Stratified, stratified_shift, van_elteren};
 pub use tost::{Tost, tost};
 

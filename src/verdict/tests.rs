@@ -238,6 +238,7 @@ fn baseline(p75: Option<f64>, binned: bool, definition: &str, too_small: bool) -
             too_small,
             metrics: [(Metric::Lcp, mb)].into_iter().collect(),
             context: Default::default(),
+            ttfb_pairs: Default::default(),
         }],
     }
 }

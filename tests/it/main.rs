@@ -7,6 +7,7 @@ mod baseline_cli;
 mod baseline_crux;
 mod baseline_fetch;
 mod baseline_import;
+mod baseline_server;
 mod calibrate_cli;
 mod cleanup;
 mod collector;

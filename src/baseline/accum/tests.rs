@@ -201,3 +201,79 @@ mod sweep_tests {
         assert_eq!(home.context.bounce_rate, Some(0.0));
     }
 }
+
+mod server_metrics {
+    use super::super::*;
+    use crate::baseline::record::WEB_VITALS;
+
+    fn add(acc: &mut Accumulator, page: &str, ff: &str, view: u64, ttfb: f64, db: Option<f64>) {
+        let db_metric = Metric::parse_lab("server.db").unwrap();
+        let mut m = vec![(Metric::Ttfb, ttfb, WEB_VITALS)];
+        m.extend(db.map(|v| (db_metric, v, WEB_VITALS)));
+        acc.add(&Record {
+            page,
+            segment: [Some(ff), None, None, None],
+            time: None,
+            user: None,
+            session: None,
+            view: View::Whole(view),
+            metrics: &m,
+        });
+    }
+
+    #[test]
+    fn server_values_get_sketches_per_segment_and_pairs_per_page() {
+        let db = Metric::parse_lab("server.db").unwrap();
+        let mut acc = Accumulator::new(BTreeMap::new(), 1);
+        for i in 0..60u64 {
+            let ff = if i % 2 == 0 { "phone" } else { "desktop" };
+            let ttfb = 100.0 + i as f64;
+            // Every third row has no server value: it pairs with nothing.
+            let db_v = (i % 3 != 0).then_some(ttfb - 50.0);
+            add(&mut acc, "/p", ff, i, ttfb, db_v);
+        }
+        let out = acc.finish();
+        let get = |ff: Option<&str>| {
+            out.iter()
+                .find(|s| s.segment.form_factor.as_deref() == ff)
+                .unwrap()
+        };
+        let all = get(None);
+        assert_eq!(all.metrics[&db].n, 40);
+        assert_eq!(all.metrics[&Metric::Ttfb].n, 60);
+        assert_eq!(get(Some("phone")).metrics[&db].n, 20);
+        let p75 = all.metrics[&db].p75.unwrap();
+        assert!((p75 - 94.0).abs() <= 1.0, "p75 {p75}");
+        assert!(all.metrics[&db].shares.is_none());
+        let pairs = &all.ttfb_pairs[&db];
+        assert_eq!((pairs.seen, pairs.pairs.len()), (40, 40));
+        assert!(pairs.pairs.iter().all(|p| p.0 - p.1 == 50.0));
+        // One sample per page: the segments hold none.
+        assert!(get(Some("phone")).ttfb_pairs.is_empty());
+    }
+
+    #[test]
+    fn folded_and_absorbed_pages_keep_their_pairs() {
+        let db = Metric::parse_lab("server.db").unwrap();
+        let mut a = Accumulator::new(BTreeMap::new(), 1);
+        let mut b = Accumulator::new(BTreeMap::new(), 1);
+        for i in 0..30u64 {
+            add(&mut a, "/big", "phone", i, 200.0 + i as f64, Some(i as f64));
+            add(&mut b, "/big", "phone", 100 + i, 300.0, Some(7.0));
+        }
+        add(&mut b, "/small", "phone", 999, 10.0, Some(1.0));
+        a.absorb(b);
+        a.fold_pages(1);
+        let out = a.finish();
+        let all = |p: &str| {
+            out.iter()
+                .find(|s| s.page == p && s.segment.form_factor.is_none())
+                .unwrap()
+        };
+        assert_eq!(all("/big").ttfb_pairs[&db].seen, 60);
+        assert_eq!(
+            all("(other)").ttfb_pairs[&db].pairs,
+            [Pair(10.0, 1.0, pairs::key(999, 10.0, 1.0))]
+        );
+    }
+}

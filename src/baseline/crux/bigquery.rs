@@ -360,6 +360,7 @@ fn interpret(value: &Value, line: u64, tally: &mut Tally) -> Result<Result<Row, 
         too_small: false,
         metrics,
         context: Default::default(),
+        ttfb_pairs: Default::default(),
     };
     Ok(Ok((segment, month)))
 }

@@ -75,6 +75,8 @@ pub(super) struct Columns {
     pub(super) ctx: [Option<usize>; Field::CONTEXT.len() + 1],
     pub(super) metrics: Vec<(Metric, usize)>,
     pub(super) long: bool,
+    /// The header's names, for messages about a cell.
+    pub(super) names: Vec<String>,
 }
 
 pub(super) fn resolve(
@@ -144,6 +146,7 @@ pub(super) fn resolve(
         ctx: slots,
         metrics,
         long,
+        names: headers.to_vec(),
     })
 }
 

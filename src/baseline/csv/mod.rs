@@ -307,8 +307,17 @@ impl RowState {
                         parse_value(m, raw)
                     }
                 };
-                let raw = || String::from_utf8_lossy(fields.bytes(i)).into_owned();
-                if let Some(v) = parsed.map_err(|r| bad_value(r, m, &raw()))? {
+                let bad = |r| {
+                    let (reason, why) = bad_value(r, m, &String::from_utf8_lossy(fields.bytes(i)));
+                    match (m, cols.names.get(i)) {
+                        // A custom column: say which one, as --map named it.
+                        (Metric::Server(_), Some(col)) => {
+                            (reason, format!("column '{col}': {why}"))
+                        }
+                        _ => (reason, why),
+                    }
+                };
+                if let Some(v) = parsed.map_err(bad)? {
                     self.metrics.push((m, v, WEB_VITALS));
                 }
             }

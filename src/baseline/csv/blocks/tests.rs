@@ -241,3 +241,37 @@ fn the_header_ends_where_the_rows_begin_in_bytes_and_physical_lines() {
     );
     assert!(read(&format!("{}\n", "x".repeat(1024)), 1024).is_ok());
 }
+
+#[test]
+fn server_pairs_do_not_depend_on_the_thread_count() {
+    // Five blocks again, now with TTFB and a mapped server column: the
+    // bottom-k samples of blocks merge into the one a single pass draws.
+    let text = unsorted_export(70_000);
+    let mut lines = text.lines();
+    let mut csv = format!("{},ttfb,db_ms\n", lines.next().unwrap_or_default());
+    for (i, l) in lines.enumerate() {
+        let ttfb = 100 + (i * 7919) % 900;
+        csv.push_str(&format!("{l},{ttfb},{}\n", ttfb / 2 + i % 13));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), &csv);
+    let db = Metric::parse_lab("server.db").unwrap();
+    let with_map = |threads| {
+        let mut o = options(threads);
+        o.map
+            .insert(crate::baseline::Field::Metric(db), "db_ms".into());
+        import_with(&path, o).unwrap()
+    };
+    let one = with_map(1);
+    let page = one
+        .segments
+        .iter()
+        .find(|s| s.segment == Default::default() && s.page != "(other)")
+        .unwrap();
+    let pairs = &page.ttfb_pairs[&db];
+    // ~2 300 rows a page (NaN LCP rows rejected): more than the cap.
+    assert!(pairs.seen > 2000, "{}", pairs.seen);
+    assert_eq!(pairs.pairs.len(), crate::baseline::MAX_PAIRS);
+    assert_eq!(page.metrics[&db].n, pairs.seen);
+    assert!(json(one) == json(with_map(3)), "-j 3 differs from -j 1");
+}
