@@ -121,7 +121,7 @@ async fn memory(runner: &Runner, scenario: &LoadedScenario, visits: u32, sink: &
     let mut peak = 0u64;
     for run in 0..visits {
         visit(runner, scenario, Isolation::Context, run, sink).await;
-        let now = runner.browsers_memory();
+        let now = runner.browsers_memory().await;
         peak = peak.max(now);
         if (run + 1) % 50 == 0 {
             println!(

@@ -228,8 +228,8 @@ impl Runner {
 
     /// Memory of the long-lived browsers waiting between visits, in bytes
     /// (proportional set size; local browsers only).
-    pub fn browsers_memory(&self) -> u64 {
-        self.pool.memory()
+    pub async fn browsers_memory(&self) -> u64 {
+        self.pool.memory().await
     }
 
     /// The run options.

@@ -98,12 +98,24 @@ impl Pool {
         self.retired.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Memory of the idle sessions' browsers, in bytes (local ones only).
-    pub fn memory(&self) -> u64 {
-        self.idle
+    /// Memory of the idle sessions' browsers, in bytes (local ones only),
+    /// once the contexts they were left with are gone.
+    pub async fn memory(&self) -> u64 {
+        let idle = self
+            .idle
             .lock()
-            .map(|idle| idle.iter().filter_map(|p| p.session.memory_bytes()).sum())
-            .unwrap_or(0)
+            .map(|mut i| std::mem::take(&mut *i))
+            .unwrap_or_default();
+        let mut total = 0;
+        for pooled in &idle {
+            if pooled.session.settle_context().await.is_ok() {
+                total += pooled.session.memory_bytes().unwrap_or(0);
+            }
+        }
+        if let Ok(mut i) = self.idle.lock() {
+            i.extend(idle);
+        }
+        total
     }
 
     /// Closes every idle session (the end of a run).
