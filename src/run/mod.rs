@@ -70,9 +70,12 @@ pub enum RunError {
 }
 
 /// The concurrency a run uses unless told: one browser per CPU core, at
-/// most [`DEFAULT_MAX_CONCURRENCY`]. On the 2-core reference machine two
-/// browsers halve a gate's wall time and leave the spread of the timings as
-/// it is (README, "Measured"); more browsers than cores compete for the CPU.
+/// most [`DEFAULT_MAX_CONCURRENCY`]. Measured on the 2-core reference
+/// machine (`examples/concurrency.rs`, README "Measured"): two browsers give
+/// 1.5 × the visits a minute, but paint timings read 25-35 % higher and
+/// their spread up to twice as wide, most under CPU throttling. A gate
+/// interleaves both builds, so the shift cancels; the wider spread costs
+/// power, which `--concurrency 1` buys back on small machines.
 pub fn default_concurrency() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
