@@ -13,10 +13,9 @@
 use rumcheck::demo::{DemoKnobs, serve};
 use rumcheck::metric::Metric;
 use rumcheck::run::{RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
-use rumcheck::sample::{Sample, Variant};
+use rumcheck::sample::Sample;
 use rumcheck::scenario::parse;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 #[tokio::main]
@@ -34,20 +33,7 @@ async fn main() {
         site.base_url()
     );
     let scenario = parse(&text, Path::new("concurrency.toml")).expect("scenario parses");
-    let v = scenario.scenario.viewport;
-    let setups: Vec<_> = scenario
-        .scenario
-        .profiles
-        .iter()
-        .map(|p| {
-            Arc::new(SessionSetup::for_profile(
-                p,
-                Variant::Candidate,
-                None,
-                (v.width, v.height),
-            ))
-        })
-        .collect();
+    let setups = SessionSetup::candidates(&scenario);
     let out = tempfile::tempdir().unwrap();
     println!(
         "demo home page, {n} runs × 2 profiles per concurrency, isolation = context, {} cores",

@@ -17,11 +17,10 @@ mod fixture_server;
 use rumcheck::demo::{DemoKnobs, serve};
 use rumcheck::metric::{Metric, Unit};
 use rumcheck::run::{RunOptions, Runner, SampleSink, SessionSetup, plan::plan};
-use rumcheck::sample::{Sample, Variant};
+use rumcheck::sample::Sample;
 use rumcheck::scenario::{Isolation, LoadedScenario, parse};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 /// Fixture pages of the browser tests, with the steps they are measured with.
 const FIXTURES: [(&str, &str); 12] = [
@@ -75,7 +74,11 @@ async fn main() {
                 let batch = runner
                     .run_batch(
                         &s,
-                        plan(run..run + 1, s.scenario.pages.len(), &setups(&s)),
+                        plan(
+                            run..run + 1,
+                            s.scenario.pages.len(),
+                            &SessionSetup::candidates(&s),
+                        ),
                         &mut sink,
                     )
                     .await
@@ -118,22 +121,6 @@ fn fixture_scenario(base: &str) -> LoadedScenario {
         }
     }
     parse(&text, Path::new("fixtures.toml")).expect("fixture scenario parses")
-}
-
-fn setups(s: &LoadedScenario) -> Vec<Arc<SessionSetup>> {
-    let v = s.scenario.viewport;
-    s.scenario
-        .profiles
-        .iter()
-        .map(|p| {
-            Arc::new(SessionSetup::for_profile(
-                p,
-                Variant::Candidate,
-                None,
-                (v.width, v.height),
-            ))
-        })
-        .collect()
 }
 
 /// The equivalence margin for `metric` around the browser-per-visit median.

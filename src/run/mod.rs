@@ -72,8 +72,8 @@ pub enum RunError {
 /// The concurrency a run uses unless told: one browser per CPU core, at
 /// most [`DEFAULT_MAX_CONCURRENCY`]. Measured on the 2-core reference
 /// machine (`examples/concurrency.rs`, README "Measured"): two browsers give
-/// 1.5 × the visits a minute, but paint timings read 25-35 % higher and
-/// their spread up to twice as wide, most under CPU throttling. A gate
+/// 1.5 × the visits a minute, but FCP reads 27-34 % higher (LCP 7 %) and
+/// the interquartile ranges are 1.2-3 times as wide. A gate
 /// interleaves both builds, so the shift cancels; the wider spread costs
 /// power, which `--concurrency 1` buys back on small machines.
 pub fn default_concurrency() -> usize {

@@ -56,6 +56,25 @@ impl SessionSetup {
             pages: None,
         }
     }
+
+    /// Every profile of `scenario` as the candidate build on its own base
+    /// URL, at the scenario's viewport: the plain plan of `rumcheck run`.
+    pub fn candidates(scenario: &crate::scenario::LoadedScenario) -> Vec<Arc<Self>> {
+        let v = scenario.scenario.viewport;
+        scenario
+            .scenario
+            .profiles
+            .iter()
+            .map(|p| {
+                Arc::new(SessionSetup::for_profile(
+                    p,
+                    crate::sample::Variant::Candidate,
+                    None,
+                    (v.width, v.height),
+                ))
+            })
+            .collect()
+    }
 }
 
 /// One tier of a calibrated profile.
@@ -143,6 +162,21 @@ pub fn plan(runs: std::ops::Range<u32>, pages: usize, setups: &[Arc<SessionSetup
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candidates_are_every_profile_at_the_scenario_viewport_unless_a_device_says() {
+        let text = "name = \"c\"\nbase_url = \"http://127.0.0.1:9\"\nviewport = { width = 1000, height = 700 }\n\
+                    [[page]]\nname = \"home\"\npath = \"/\"\n\
+                    [[profile]]\nname = \"desk\"\n\
+                    [[profile]]\nname = \"phone\"\ndevice = \"phone\"\n";
+        let s = crate::scenario::parse(text, std::path::Path::new("c.toml")).unwrap();
+        let c = SessionSetup::candidates(&s);
+        let names: Vec<&str> = c.iter().map(|x| x.profile.as_str()).collect();
+        assert_eq!(names, ["desk", "phone"]);
+        assert!(c.iter().all(|x| x.variant == crate::sample::Variant::Candidate));
+        assert_eq!(c[0].viewport, (1000, 700));
+        assert_ne!(c[1].viewport, (1000, 700));
+    }
 
     #[test]
     fn a_default_profile_sends_nothing_and_a_phone_profile_sends_what_it_needs() {
