@@ -173,7 +173,10 @@ mod tests {
         let c = SessionSetup::candidates(&s);
         let names: Vec<&str> = c.iter().map(|x| x.profile.as_str()).collect();
         assert_eq!(names, ["desk", "phone"]);
-        assert!(c.iter().all(|x| x.variant == crate::sample::Variant::Candidate));
+        assert!(
+            c.iter()
+                .all(|x| x.variant == crate::sample::Variant::Candidate)
+        );
         assert_eq!(c[0].viewport, (1000, 700));
         assert_ne!(c[1].viewport, (1000, 700));
     }
