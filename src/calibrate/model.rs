@@ -39,6 +39,10 @@ pub struct CalibrationFile {
     /// rumcheck had browser contexts: those fitted a browser per visit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<Isolation>,
+    /// How many browsers ran at once while fitting. Absent in files written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
     /// One entry per scenario page × profile.
     pub entries: Vec<CalibratedPage>,
 }
@@ -138,8 +142,9 @@ impl CalibrationFile {
     }
 
     /// Reasons this calibration may not hold on the current host and
-    /// browser, for visits isolated as `isolation`.
-    pub fn mismatch(&self, browser: &str, isolation: Isolation) -> Vec<String> {
+    /// browser, for visits isolated as `isolation` with `concurrency`
+    /// browsers at once.
+    pub fn mismatch(&self, browser: &str, isolation: Isolation, concurrency: usize) -> Vec<String> {
         let here = HostFigures::detect();
         let mut out = Vec::new();
         let major = |v: &str| {
@@ -164,6 +169,19 @@ impl CalibrationFile {
                 fitted.as_str(),
                 isolation.as_str(),
                 fitted.as_str()
+            ));
+        }
+        // Browsers beyond one per two cores compete for the CPU and slow
+        // paints (README, "Measured": on 2 cores a second browser made FCP
+        // read 27-34 % higher); below that, the count does not matter.
+        let quiet = crate::run::concurrency_for(here.cores);
+        if let Some(fitted) = self.concurrency
+            && fitted != concurrency
+            && fitted.max(concurrency) > quiet
+        {
+            out.push(format!(
+                "calibrated with {fitted} browser(s) at once but this run uses {concurrency} on {} cores: CPU contention shifts paint timings; pass --concurrency {fitted} or run `rumcheck calibrate` again",
+                here.cores
             ));
         }
         if here.cores != self.host.cores || here.os != self.host.os {
@@ -324,6 +342,7 @@ mod tests {
             baseline: String::new(),
             base_url: String::new(),
             isolation,
+            concurrency: Some(1),
             entries: Vec::new(),
         }
     }
@@ -332,8 +351,8 @@ mod tests {
     fn another_isolation_mode_is_a_note_and_old_files_count_as_browser() {
         let browser = "Chromium 156.0.2";
         let context = file(Some(Isolation::Context));
-        assert!(context.mismatch(browser, Isolation::Context).is_empty());
-        let notes = context.mismatch(browser, Isolation::Browser);
+        assert!(context.mismatch(browser, Isolation::Context, 1).is_empty());
+        let notes = context.mismatch(browser, Isolation::Browser, 1);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
             notes[0].starts_with(
@@ -343,13 +362,46 @@ mod tests {
         );
         // Written before isolation was recorded: a browser per visit.
         let old = file(None);
-        assert!(old.mismatch(browser, Isolation::Browser).is_empty());
-        assert_eq!(old.mismatch(browser, Isolation::Context).len(), 1);
+        assert!(old.mismatch(browser, Isolation::Browser, 1).is_empty());
+        assert_eq!(old.mismatch(browser, Isolation::Context, 1).len(), 1);
         // The mode round-trips through the file; an old file has no field.
         let text = serde_json::to_string(&context).unwrap();
         assert!(text.contains("\"isolation\":\"context\""), "{text}");
         let back: CalibrationFile = serde_json::from_str(&text).unwrap();
         assert_eq!(back.isolation, Some(Isolation::Context));
         assert!(!serde_json::to_string(&old).unwrap().contains("isolation"));
+    }
+
+    #[test]
+    fn more_browsers_than_one_per_two_cores_is_a_note() {
+        let browser = "Chromium 156.0.2";
+        let cores = HostFigures::detect().cores;
+        let quiet = crate::run::concurrency_for(cores);
+        let fitted = file(Some(Isolation::Context));
+        // Within one browser per two cores the count does not matter.
+        assert!(
+            fitted
+                .mismatch(browser, Isolation::Context, quiet)
+                .is_empty()
+        );
+        let crowded = fitted.mismatch(browser, Isolation::Context, quiet + 1);
+        assert_eq!(crowded.len(), 1, "{crowded:?}");
+        assert!(
+            crowded[0].starts_with(&format!(
+                "calibrated with 1 browser(s) at once but this run uses {}",
+                quiet + 1
+            )),
+            "{crowded:?}"
+        );
+        assert!(crowded[0].contains("--concurrency 1"), "{crowded:?}");
+        // Files written before the count was recorded get no note.
+        let old = CalibrationFile {
+            concurrency: None,
+            ..fitted.clone()
+        };
+        assert!(old.mismatch(browser, Isolation::Context, 64).is_empty());
+        let text = serde_json::to_string(&fitted).unwrap();
+        let back: CalibrationFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.concurrency, Some(1));
     }
 }

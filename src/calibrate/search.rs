@@ -147,6 +147,7 @@ pub async fn calibrate(
         baseline: opts.baseline_name.clone(),
         base_url: base_url.to_string(),
         isolation: Some(scenario.scenario.isolation),
+        concurrency: Some(opts.run.concurrency),
         entries,
     })
 }

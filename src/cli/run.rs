@@ -34,7 +34,7 @@ pub struct BrowserArgs {
     /// `--proxy-listen 0.0.0.0`; default the listen address).
     #[arg(long, value_name = "HOST", env = "RUMCHECK_PROXY_ADVERTISE")]
     pub proxy_advertise: Option<String>,
-    /// Browsers to run at once, 1 to 64 [default: one per CPU core, at most 4; on 2 cores, 1 gives tighter timings (README, Measured)].
+    /// Browsers to run at once, 1 to 64 [default: one per two CPU cores, at least 1, at most 4: more browsers than that widen the spread of timings (README, Measured)].
     #[arg(long, value_name = "K")]
     pub concurrency: Option<usize>,
     /// Directory for samples.ndjson (created if missing; one run at a time; an earlier samples.ndjson is kept as samples.previous.ndjson).

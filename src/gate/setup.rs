@@ -87,15 +87,16 @@ pub fn calibrated_layouts(
 }
 
 /// Warnings when a calibration was made on another host or browser, or
-/// with visits isolated otherwise.
+/// with visits isolated otherwise or more browsers at once.
 pub(super) fn calibration_notes(
     calibrations: &BTreeMap<String, CalibrationFile>,
     browser: &str,
     isolation: crate::scenario::Isolation,
+    concurrency: usize,
 ) -> Vec<String> {
     let mut notes: Vec<String> = calibrations
         .values()
-        .flat_map(|f| f.mismatch(browser, isolation))
+        .flat_map(|f| f.mismatch(browser, isolation, concurrency))
         .collect();
     notes.sort();
     notes.dedup();

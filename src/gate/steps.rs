@@ -185,6 +185,7 @@ impl Gate {
                     &prepared.calibrations,
                     runner.browser_version(),
                     self.scenario.scenario.isolation,
+                    runner.options().concurrency,
                 );
             }
             if batch.interrupted {

@@ -69,17 +69,21 @@ pub enum RunError {
     Out(#[from] OutputError),
 }
 
-/// The concurrency a run uses unless told: one browser per CPU core, at
-/// most [`DEFAULT_MAX_CONCURRENCY`]. Measured on the 2-core reference
-/// machine (`examples/concurrency.rs`, README "Measured"): two browsers give
+/// The concurrency a run uses unless told: one browser per two CPU cores,
+/// at least 1 and at most [`DEFAULT_MAX_CONCURRENCY`]. A visit keeps about
+/// two cores busy (the page's renderer, and the browser and compositor
+/// beside it). Measured on the 2-core reference machine
+/// (`examples/concurrency.rs`, README "Measured"): a second browser gives
 /// 1.5 × the visits a minute, but FCP reads 27-34 % higher (LCP 7 %) and
-/// the interquartile ranges are 1.2-3 times as wide. A gate
-/// interleaves both builds, so the shift cancels; the wider spread costs
-/// power, which `--concurrency 1` buys back on small machines.
+/// the interquartile ranges are 1.2-3 times as wide, so the safe value
+/// there is 1.
 pub fn default_concurrency() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, DEFAULT_MAX_CONCURRENCY)
+    concurrency_for(std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// [`default_concurrency`] on a machine with `cores` logical cores.
+pub fn concurrency_for(cores: usize) -> usize {
+    (cores / 2).clamp(1, DEFAULT_MAX_CONCURRENCY)
 }
 
 /// The largest default concurrency: beyond it, more browsers need a reason
@@ -467,4 +471,4 @@ fn progress(len: u64, quiet: bool) -> ProgressBar {
 }
 
 #[cfg(test)]
-mod sink_tests;
+mod tests;

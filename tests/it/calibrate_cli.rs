@@ -124,6 +124,7 @@ fn a_broken_or_foreign_calibration_file_is_exit_2_with_its_name() {
         baseline: String::new(),
         base_url: String::new(),
         isolation: None,
+        concurrency: None,
         entries: vec![rumcheck::calibrate::CalibratedPage {
             profile: "phone".into(),
             page: "home".into(),

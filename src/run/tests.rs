@@ -52,3 +52,12 @@ fn the_sink_locks_its_directory_with_this_pid() {
     let pid = std::fs::read_to_string(dir.path().join(DirLock::FILE_NAME)).unwrap();
     assert_eq!(pid.trim(), std::process::id().to_string());
 }
+
+#[test]
+fn the_default_concurrency_is_one_browser_per_two_cores() {
+    let by_cores: Vec<usize> = [1, 2, 3, 4, 6, 8, 16, 64]
+        .into_iter()
+        .map(concurrency_for)
+        .collect();
+    assert_eq!(by_cores, [1, 1, 1, 2, 3, 4, 4, 4]);
+}
