@@ -53,7 +53,8 @@ async fn main() -> anyhow::Result<()> {
         probe_visits: 3,
         rounds: 3,
         runs: 30,
-        concurrency: 2,
+        // What `rumcheck calibrate` and `run` use unless told.
+        concurrency: rumcheck::run::default_concurrency(),
         resampled_gates: 1000,
         verbose: true,
     };

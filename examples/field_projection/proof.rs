@@ -36,7 +36,8 @@ pub struct ProofOptions {
     pub rounds: usize,
     /// Visits per build in each measured gate.
     pub runs: u32,
-    /// Browsers at once.
+    /// Browsers at once in the lab (calibration and gates). The simulated
+    /// field keeps its own [`FieldOptions`] default.
     pub concurrency: usize,
     /// Resampled gates per error-rate row (0: none).
     pub resampled_gates: usize,
@@ -155,10 +156,7 @@ pub async fn run(
     let changed = Site::start(change).await?;
 
     // 1. The true field, before and after the change.
-    let field_opts = FieldOptions {
-        concurrency: opts.concurrency,
-        ..FieldOptions::default()
-    };
+    let field_opts = FieldOptions::default();
     let t = Instant::now();
     log(
         opts.verbose,

@@ -43,6 +43,11 @@
     snapshot: null,
     readBack: false,
     leaving: false,
+    // For the finaliser's settle: the last trusted input (start, and when its
+    // handlers were done) and the latest event-timing entry's start.
+    lastInput: -Infinity,
+    lastInputDone: -Infinity,
+    presentedFrom: -Infinity,
   };
 
   // A CSS-ish path to an element: ids end the walk, classes are kept, 100 chars at most.
@@ -212,6 +217,60 @@
       // first-input unsupported: INP still works from event entries.
     }
   }
+
+  // The finaliser waits for what is still to be presented (see `due`): the
+  // frame after the last input (its event-timing entry, >= 16 ms ones seen
+  // here) and the first contentful paint. Entries arrive only once their
+  // frame is presented, so hiding the page before that loses them.
+  for (const type of ['pointerdown', 'keydown', 'click']) {
+    addListener(
+      type,
+      (event) => {
+        if (event.isTrusted) state.lastInput = Math.max(state.lastInput, event.timeStamp);
+      },
+      true,
+    );
+    // Bubbling at the window: the page's own handlers have run.
+    addListener(type, (event) => {
+      if (event.isTrusted) state.lastInputDone = performance.now();
+    });
+  }
+  let presentedPo = null;
+  try {
+    if (PO && PO.supportedEntryTypes.includes('event')) {
+      presentedPo = new PO((list) => {
+        for (const e of list.getEntries()) state.presentedFrom = Math.max(state.presentedFrom, e.startTime);
+      });
+      presentedPo.observe({ type: 'event', durationThreshold: 16 });
+    }
+  } catch (_) {
+    presentedPo = null;
+  }
+  const hasContent = () => {
+    try {
+      return !!document.body && (document.body.innerText.trim() !== '' || !!document.querySelector('img,svg,canvas,video'));
+    } catch (_) {
+      return false;
+    }
+  };
+  // Whether a frame the visit depends on may still be on its way, `since`
+  // (performance.now()) the finaliser began to wait: an input whose entry has
+  // not come, up to 100 ms after its handlers ended (an interaction under 16 ms
+  // never gives one), or a page with content and no FCP yet, up to 250 ms.
+  const due = (since) => {
+    if (presentedPo) {
+      for (const e of presentedPo.takeRecords()) state.presentedFrom = Math.max(state.presentedFrom, e.startTime);
+    }
+    const now = performance.now();
+    const input =
+      !!presentedPo && state.lastInput > state.presentedFrom && now - Math.max(state.lastInputDone, state.lastInput) < 100;
+    const fcp =
+      now - since < 250 &&
+      !state.fcpEntry &&
+      !performance.getEntriesByName('first-contentful-paint').length &&
+      hasContent();
+    return input || fcp;
+  };
 
   observe('longtask', (entries) => {
     for (const e of entries) state.longTasks.push({ start: e.startTime, duration: e.duration });
@@ -637,6 +696,7 @@
       },
       // The visit of the previous same-origin document, if it ended by navigating here.
       previous: () => previous,
+      due: due,
     }),
   });
 });

@@ -24,15 +24,26 @@ use std::time::{Duration, Instant};
 const VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
 const POLL: Duration = Duration::from_millis(5);
 
-/// Lets the frame after the last input be presented (so its event-timing
-/// entry exists) and says whether the collector is there.
+/// Lets the frames the visit depends on be presented before the page is
+/// hidden, and says whether the collector is there: two frames, then more
+/// while the collector says one is due (the frame after the last input, the
+/// first contentful paint). Under CPU load a frame's presentation can lag
+/// its animation frame callbacks, and an entry whose frame is presented
+/// after the hide is lost, as it would be in the field.
 const SETTLE_JS: &str = r#"
-const state = { present: !!window[Symbol.for('rumcheck')], url: location.href };
+const c = window[Symbol.for('rumcheck')];
+const state = { present: !!c, url: location.href };
 if (document.visibilityState === 'hidden') return state;
+const since = performance.now();
 return new Promise((resolve) => {
   const done = () => resolve(state);
-  setTimeout(done, 200);
-  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)));
+  setTimeout(done, 400);
+  let frames = 0;
+  const next = () => requestAnimationFrame(() => setTimeout(() => {
+    frames += 1;
+    if (frames >= 2 && !(c && c.due && c.due(since))) done(); else next();
+  }, 0));
+  next();
 });
 "#;
 
