@@ -37,7 +37,8 @@ pub(super) fn key(spec: &crate::browser::SessionSpec) -> String {
     )
 }
 
-/// Idle sessions between visits; at most one per concurrent worker.
+/// Idle sessions between visits; with the sessions in use, at most one per
+/// concurrent worker (see [`Pool::make_room`]).
 #[derive(Default)]
 pub(super) struct Pool {
     idle: Mutex<Vec<Pooled>>,
@@ -83,6 +84,23 @@ impl Pool {
             Err(_) => {
                 let _ = pooled.session.close().await;
             }
+        }
+    }
+
+    /// Closes the longest-idle session, if any, before a worker starts a
+    /// new one (no idle session was started as its visit needs). So a run
+    /// never holds more sessions than workers: a Selenium Grid has only
+    /// so many slots, and a session request would otherwise queue behind
+    /// idle sessions nobody frees (a gate mixing context visits and visits
+    /// that need a browser each timed out that way).
+    pub async fn make_room(&self) {
+        let oldest = self
+            .idle
+            .lock()
+            .ok()
+            .and_then(|mut idle| (!idle.is_empty()).then(|| idle.remove(0)));
+        if let Some(pooled) = oldest {
+            self.retire(pooled).await;
         }
     }
 

@@ -197,6 +197,9 @@ async fn isolated(
         Isolation::Context => pool.take(&super::pool::key(&spec)),
         Isolation::Browser => None,
     };
+    if taken.is_none() {
+        pool.make_room().await;
+    }
     let pooled = match taken {
         Some(pooled) => pooled,
         None => match new_session(browser, job, &legs[0], &spec, started, stop).await {
