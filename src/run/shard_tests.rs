@@ -74,14 +74,15 @@ fn cells_deal_round_robin_so_both_builds_of_a_run_stay_together() {
         .iter()
         .map(key)
         .collect();
-    // Cells run-major: (run 0, home), (run 0, cart), (run 1, home), (run 1, cart).
+    // Cells run-major: (run 0, home), (run 0, cart), (run 1, home), (run 1, cart);
+    // on odd runs the reference goes first (see `plan`).
     assert_eq!(
         first,
         [
             (0, 0, "p0".into(), "candidate".into(), None),
             (0, 0, "p0".into(), "reference".into(), None),
-            (1, 0, "p0".into(), "candidate".into(), None),
             (1, 0, "p0".into(), "reference".into(), None),
+            (1, 0, "p0".into(), "candidate".into(), None),
         ]
     );
 }
